@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DispositionConfig(AppConfig):
+    name = "disposition"
+    verbose_name = "Disposition"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class InspectionConfig(AppConfig):
+    name = "inspection"
+    verbose_name = "Inspection and grading"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReturnsDeskConfig(AppConfig):
+    name = "returns_desk"
+    verbose_name = "Returns desk: receiving"

@@ -1,0 +1,62 @@
+"""Domain errors raised by services; views turn each into a clear message and a 4xx."""
+
+
+class DomainError(Exception):
+    """A request the desk refuses; `status` is the HTTP answer, the message is shown to the clerk."""
+
+    status = 409
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidTransition(DomainError):
+    def __init__(self, obj, to_status: str):
+        super().__init__(
+            f"{obj} is {obj.get_status_display().lower()} and cannot become {to_status}."
+        )
+        self.obj = obj
+        self.to_status = to_status
+
+
+class UnknownCode(DomainError):
+    status = 404
+
+
+class AmbiguousCode(DomainError):
+    pass
+
+
+class RmaNotReceivable(DomainError):
+    pass
+
+
+class ParcelNotOpen(DomainError):
+    pass
+
+
+class WrongItem(DomainError):
+    pass
+
+
+class OverReceipt(DomainError):
+    pass
+
+
+class SerialRequired(DomainError):
+    """Not a refusal: the product is serialised, so the next scan must be its serial."""
+
+    status = 422
+
+    def __init__(self, message: str, line):
+        super().__init__(message)
+        self.line = line
+
+
+class SerialAlreadyReceived(DomainError):
+    pass
+
+
+class StationCannotReceive(DomainError):
+    status = 403

@@ -1,0 +1,62 @@
+from django import forms
+
+from .models import Parcel, ReceivingException, Station
+from .scanning import BadScan, parse_scan
+
+
+class ScanCodeField(forms.CharField):
+    """A barcode scan: any length is accepted here so that the clerk gets our message, not a cap."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return parse_scan(value or "")
+        except BadScan as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+class StationForm(forms.Form):
+    station = forms.ModelChoiceField(
+        queryset=Station.objects.filter(active=True).select_related("site"),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={
+            "invalid_choice": "That station does not exist or is closed. Pick one below."
+        },
+    )
+
+
+class ScanForm(forms.Form):
+    code = ScanCodeField(
+        label="Scan",
+        required=False,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autofocus": True, "spellcheck": "false"}
+        ),
+    )
+    # Set when the last scan was the SKU of a serialised product: this scan is its serial.
+    serial_for = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    packaging = forms.ChoiceField(
+        choices=Parcel.Packaging, initial=Parcel.Packaging.INTACT, required=False
+    )
+
+
+class ExceptionUnitForm(forms.Form):
+    code = ScanCodeField()
+    kind = forms.ChoiceField(
+        choices=[
+            (ReceivingException.Kind.WRONG_ITEM, "Wrong item"),
+            (ReceivingException.Kind.OVER_RECEIPT, "Over-receipt"),
+        ]
+    )
+    token = forms.UUIDField(required=False)
+
+
+class ParkForm(forms.Form):
+    code = ScanCodeField(required=False)
+    reason = forms.CharField(
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Why, e.g. no paperwork, box empty"}),
+    )

@@ -1,0 +1,33 @@
+"""What a barcode scanner may send, and the one canonical form every identifier is stored and looked up in."""
+
+MAX_CODE_LENGTH = 64
+
+
+class BadScan(ValueError):
+    """The input cannot be a barcode; the message tells the clerk what was wrong."""
+
+
+def canonical(code: str) -> str:
+    """Identifiers (RMA, tracking, order, SKU, serial) are compared upper-case without padding."""
+    return code.strip().upper()
+
+
+def parse_scan(raw: str) -> str:
+    """Return the canonical code of one scan, or raise BadScan saying why it cannot be one.
+
+    Scanners send printable ASCII (Code 128, Code 39, EAN and QR payloads used for parcels
+    and labels), so anything else is a mis-read or a keyboard slip, not a code to look up.
+    """
+    code = canonical(raw)
+    if not code:
+        raise BadScan("Nothing was scanned. Scan a barcode or type the code and press Enter.")
+    if len(code) > MAX_CODE_LENGTH:
+        raise BadScan(
+            f"That is {len(code):,} characters long; codes are at most {MAX_CODE_LENGTH}."
+        )
+    if not all(" " <= char <= "~" for char in code):
+        raise BadScan(
+            "That scan holds characters no barcode has (control characters, accents or emoji). "
+            "Scan again or type the code."
+        )
+    return code

@@ -1,0 +1,547 @@
+"""Every change of a parcel's or unit's state at receiving, one function per action.
+
+Each runs in one transaction, locks the rows it changes (parcel -> RMA -> lines, always in that
+order so two stations never deadlock), checks the move, writes, and appends to the history.
+On SQLite the IMMEDIATE transaction mode serialises writers instead of the row locks; the unique
+constraints on LPN, scan token and serial per line hold the exactly-once promise on both.
+"""
+
+import uuid
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .exceptions import (
+    AmbiguousCode,
+    InvalidTransition,
+    OverReceipt,
+    ParcelNotOpen,
+    RmaNotReceivable,
+    SerialAlreadyReceived,
+    SerialRequired,
+    StationCannotReceive,
+    UnknownCode,
+    WrongItem,
+)
+from .models import (
+    Counter,
+    ItemEvent,
+    Parcel,
+    Product,
+    ReceivingException,
+    ReturnAuthorization,
+    ReturnItem,
+    RMALine,
+    Station,
+)
+from .scanning import canonical
+
+RMA = ReturnAuthorization
+
+
+def record_event(
+    *,
+    action: str,
+    user: AbstractBaseUser,
+    station: Station | None,
+    item: ReturnItem | None = None,
+    parcel: Parcel | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    details: dict | None = None,
+) -> ItemEvent:
+    """Append one entry to the chain of custody of a unit or a parcel."""
+    return ItemEvent.objects.create(
+        item=item,
+        parcel=parcel,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        user=user,
+        station=station,
+        details=details or {},
+    )
+
+
+def move_item(
+    item: ReturnItem,
+    *,
+    to_status: str,
+    action: str,
+    user: AbstractBaseUser,
+    station: Station | None,
+    details: dict | None = None,
+    also_update: tuple[str, ...] = (),
+) -> ItemEvent:
+    """Move a locked unit to `to_status` and record it; raise InvalidTransition if not allowed.
+
+    Callers (here and in inspection and disposition) hold the row lock from select_for_update
+    in their own transaction; `also_update` names other fields they changed on the unit.
+    """
+    if not item.can_move_to(to_status):
+        raise InvalidTransition(item, ReturnItem.Status(to_status).label.lower())
+    from_status = item.status
+    item.status = to_status
+    item.status_changed_at = timezone.now()
+    item.save(update_fields=["status", "status_changed_at", *also_update])
+    return record_event(
+        item=item,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        user=user,
+        station=station,
+        details=details,
+    )
+
+
+def _move_parcel(
+    parcel: Parcel, *, to_status: str, action: str, user, station, details=None, also_update=()
+):
+    if to_status not in Parcel.ALLOWED[Parcel.Status(parcel.status)]:
+        raise ParcelNotOpen(
+            f"This parcel is {parcel.get_status_display().lower()}; it cannot be {action}."
+        )
+    from_status = parcel.status
+    parcel.status = to_status
+    parcel.save(update_fields=["status", *also_update])
+    return record_event(
+        parcel=parcel,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        user=user,
+        station=station,
+        details=details,
+    )
+
+
+def next_lpn() -> str:
+    """Take the next LPN number; the UPDATE holds the counter row's lock until commit."""
+    if not Counter.objects.filter(name="lpn").update(value=F("value") + 1):
+        Counter.objects.get_or_create(name="lpn")
+        Counter.objects.filter(name="lpn").update(value=F("value") + 1)
+    return f"LPN-{Counter.objects.get(name='lpn').value:08d}"
+
+
+def site_today(station: Station):
+    return timezone.localdate(timezone=ZoneInfo(station.site.time_zone))
+
+
+def find_rma(code: str) -> ReturnAuthorization:
+    """Match a parcel's code to its RMA: the RMA number, a carrier tracking number or the order.
+
+    Each is one indexed lookup on a canonical column, so a scan costs the same at any size.
+    """
+    code = canonical(code)
+    rma = RMA.objects.select_related("policy", "program").filter(number=code).first()
+    if rma:
+        return rma
+    rma = RMA.objects.select_related("policy", "program").filter(tracking__number=code).first()
+    if rma:
+        return rma
+    by_order = list(
+        RMA.objects.select_related("policy", "program")
+        .filter(order_reference=code)
+        .order_by("-issued_on")[:10]
+    )
+    receivable = [rma for rma in by_order if rma.status in RMA.RECEIVABLE]
+    if len(receivable) > 1:
+        numbers = ", ".join(rma.number for rma in receivable)
+        raise AmbiguousCode(
+            f"Order {code} has several open returns ({numbers}). Scan the RMA number on the label."
+        )
+    if receivable or by_order:
+        return (receivable or by_order)[0]
+    raise UnknownCode(
+        f"No return authorisation matches '{code}' (not an RMA, tracking or order number)."
+    )
+
+
+def _require_receiving(station: Station) -> None:
+    if not station.can_receive:
+        raise StationCannotReceive(f"{station.code} is not a receiving station. Choose another.")
+
+
+@transaction.atomic
+def receive_parcel(
+    *,
+    code: str,
+    station: Station,
+    user: AbstractBaseUser,
+    packaging: str = Parcel.Packaging.INTACT,
+) -> Parcel:
+    """Open a parcel for the RMA its code matches and check the return window.
+
+    A late arrival is flagged, or parked for a supervisor when the policy says hold. Scanning
+    the same code again while the parcel is open returns that parcel instead of a second one.
+    Raises UnknownCode, AmbiguousCode, RmaNotReceivable, ParcelNotOpen.
+    """
+    _require_receiving(station)
+    rma = RMA.objects.select_for_update().get(pk=find_rma(code).pk)
+    if rma.status not in RMA.RECEIVABLE:
+        raise RmaNotReceivable(
+            f"RMA {rma.number} is {rma.get_status_display().lower()}: nothing can be received "
+            "against it. Park the parcel for a supervisor."
+        )
+    code = canonical(code)
+    already_open = (
+        Parcel.objects.select_related("station")
+        .filter(rma=rma, scanned_code=code, status=Parcel.Status.OPEN)
+        .first()
+    )
+    if already_open:
+        if already_open.station_id != station.pk:
+            raise ParcelNotOpen(
+                f"This parcel ({code}) is already being received at {already_open.station.code}."
+            )
+        return already_open
+
+    is_late = rma.is_late_on(site_today(station))
+    hold = is_late and rma.policy.late_arrival == rma.policy.LateArrival.HOLD
+    parcel = Parcel.objects.create(
+        scanned_code=code,
+        rma=rma,
+        station=station,
+        received_by=user,
+        packaging=packaging,
+        is_late=is_late,
+        status=Parcel.Status.PARKED if hold else Parcel.Status.OPEN,
+    )
+    record_event(
+        parcel=parcel,
+        action="parcel_received",
+        to_status=parcel.status,
+        user=user,
+        station=station,
+        details={"code": code, "rma": rma.number, "packaging": packaging, "late": is_late},
+    )
+    if is_late:
+        verdict = "held for a supervisor" if hold else "accepted and flagged"
+        _raise_exception(
+            parcel=parcel,
+            kind=ReceivingException.Kind.LATE,
+            code=code,
+            message=f"RMA {rma.number} expired on {rma.expires_on:%d %b %Y}: {verdict}.",
+            user=user,
+            station=station,
+        )
+    return parcel
+
+
+def _raise_exception(*, parcel, kind, code, message, user, station, item=None):
+    exception = ReceivingException.objects.create(
+        parcel=parcel,
+        item=item,
+        kind=kind,
+        scanned_code=code,
+        message=message[:300],
+        raised_by=user,
+        station=station,
+    )
+    record_event(
+        parcel=parcel,
+        item=item,
+        action="exception_raised",
+        user=user,
+        station=station,
+        details={"kind": kind, "message": exception.message, "code": code},
+    )
+    return exception
+
+
+def _lock_open_parcel(parcel: Parcel, station: Station) -> Parcel:
+    parcel = Parcel.objects.select_for_update().select_related("rma").get(pk=parcel.pk)
+    if parcel.status != Parcel.Status.OPEN:
+        raise ParcelNotOpen(
+            f"This parcel is {parcel.get_status_display().lower()}. Scan the next parcel."
+        )
+    if parcel.station_id != station.pk:
+        raise ParcelNotOpen("This parcel is open at another station.")
+    return parcel
+
+
+def _match_line(lines: list[RMALine], rma: ReturnAuthorization, code: str, serial: str) -> RMALine:
+    by_serial = [line for line in lines if line.serial_number and line.serial_number == code]
+    if by_serial:
+        return by_serial[0]
+    for_product = [line for line in lines if code in {line.product.sku, line.product.gtin}]
+    if not for_product:
+        product = Product.objects.filter(Q(sku=code) | Q(gtin=code)).first()
+        if product:
+            raise WrongItem(f"{product.sku} {product.name} is not on RMA {rma.number}.")
+        raise UnknownCode(f"'{code}' is neither a SKU nor a serial number on RMA {rma.number}.")
+    product = for_product[0].product
+    if product.serialised and not serial:
+        raise SerialRequired(
+            f"Scan the serial number of {product.sku} {product.name}.", for_product[0]
+        )
+    if serial and any(line.serial_number for line in for_product):
+        named = [line for line in for_product if line.serial_number == serial]
+        unnamed = [line for line in for_product if not line.serial_number]
+        for_product = named or unnamed
+        if not for_product:
+            raise WrongItem(
+                f"Serial {serial} is not the one authorised for {product.sku} on RMA {rma.number}."
+            )
+    open_lines = [line for line in for_product if line.quantity_outstanding > 0]
+    if not open_lines:
+        expected = sum(line.quantity_expected for line in for_product)
+        raise OverReceipt(
+            f"All {expected} unit(s) of {product.sku} on RMA {rma.number} are already received."
+        )
+    return open_lines[0]
+
+
+@transaction.atomic
+def receive_unit(
+    *,
+    parcel: Parcel,
+    code: str,
+    station: Station,
+    user: AbstractBaseUser,
+    serial: str = "",
+    scan_token: uuid.UUID | None = None,
+) -> tuple[ReturnItem, bool]:
+    """Receive one unit against the parcel's RMA: give it the next LPN and record it.
+
+    `code` is a SKU, GTIN or an authorised serial; `serial` is the serial scanned after a SKU
+    of a serialised product. Returns (unit, created): a repeated scan token returns the unit it
+    created the first time. Raises ParcelNotOpen, UnknownCode, WrongItem, OverReceipt,
+    SerialRequired, SerialAlreadyReceived.
+    """
+    parcel = _lock_open_parcel(parcel, station)
+    if scan_token and (repeat := ReturnItem.objects.filter(scan_token=scan_token).first()):
+        return repeat, False
+    rma = RMA.objects.select_for_update().get(pk=parcel.rma_id)
+    lines = list(rma.lines.select_for_update().select_related("product").order_by("line_no"))
+    code, serial = canonical(code), canonical(serial)
+    line = _match_line(lines, rma, code, serial)
+    serial = serial or line.serial_number
+    if serial:
+        earlier = (
+            ReturnItem.objects.filter(product=line.product, serial_number=serial)
+            .exclude(status=ReturnItem.Status.CLOSED)
+            .first()
+        )
+        if earlier:
+            raise SerialAlreadyReceived(f"Serial {serial} was already received as {earlier.lpn}.")
+
+    line.quantity_received += 1
+    line.save(update_fields=["quantity_received"])
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            item = ReturnItem.objects.create(
+                lpn=next_lpn(),
+                parcel=parcel,
+                rma_line=line,
+                product=line.product,
+                scanned_code=code,
+                serial_number=serial,
+                is_late=parcel.is_late,
+                station=station,
+                received_by=user,
+                received_at=now,
+                status_changed_at=now,
+                scan_token=scan_token,
+            )
+    except IntegrityError as error:
+        raise SerialAlreadyReceived(
+            f"Serial {serial} was already received on this line."
+        ) from error
+    record_event(
+        item=item,
+        parcel=parcel,
+        action="received",
+        to_status=item.status,
+        user=user,
+        station=station,
+        details={
+            "rma": rma.number,
+            "line": line.line_no,
+            "sku": line.product.sku,
+            "serial": serial,
+        },
+    )
+    _update_rma_receipt_status(rma, lines)
+    return item, True
+
+
+def _update_rma_receipt_status(rma: ReturnAuthorization, lines: list[RMALine]) -> None:
+    if all(line.quantity_outstanding == 0 for line in lines):
+        status = RMA.Status.RECEIVED
+    elif any(line.quantity_received for line in lines):
+        status = RMA.Status.PARTIALLY_RECEIVED
+    else:
+        return
+    if rma.status != status and rma.status in RMA.RECEIVABLE:
+        rma.status = status
+        rma.save(update_fields=["status", "updated_at"])
+
+
+@transaction.atomic
+def receive_exception_unit(
+    *,
+    parcel: Parcel,
+    code: str,
+    kind: str,
+    station: Station,
+    user: AbstractBaseUser,
+    scan_token: uuid.UUID | None = None,
+) -> tuple[ReturnItem, bool]:
+    """Label a unit that cannot be received against a line (wrong item, over-receipt) and hold it.
+
+    The unit gets an LPN so it is never lost in the building, waits in the exception queue, and
+    does not count against the RMA. Returns (unit, created) like receive_unit.
+    """
+    if kind not in {ReceivingException.Kind.WRONG_ITEM, ReceivingException.Kind.OVER_RECEIPT}:
+        raise ValueError(f"{kind} is not an exception a unit can be received under")
+    parcel = _lock_open_parcel(parcel, station)
+    if scan_token and (repeat := ReturnItem.objects.filter(scan_token=scan_token).first()):
+        return repeat, False
+    code = canonical(code)
+    product = Product.objects.filter(Q(sku=code) | Q(gtin=code)).first()
+    now = timezone.now()
+    item = ReturnItem.objects.create(
+        lpn=next_lpn(),
+        parcel=parcel,
+        product=product,
+        scanned_code=code,
+        status=ReturnItem.Status.HELD,
+        is_late=parcel.is_late,
+        station=station,
+        received_by=user,
+        received_at=now,
+        status_changed_at=now,
+        scan_token=scan_token,
+    )
+    label = ReceivingException.Kind(kind).label.lower()
+    record_event(
+        item=item,
+        parcel=parcel,
+        action="received",
+        to_status=item.status,
+        user=user,
+        station=station,
+        details={"rma": parcel.rma.number, "code": code, "exception": kind},
+    )
+    _raise_exception(
+        parcel=parcel,
+        item=item,
+        kind=kind,
+        code=code,
+        message=f"{item.lpn}: {code} received as {label} on RMA {parcel.rma.number}.",
+        user=user,
+        station=station,
+    )
+    return item, True
+
+
+@transaction.atomic
+def close_parcel(*, parcel: Parcel, station: Station, user: AbstractBaseUser) -> Parcel:
+    """Close an open parcel, recording every RMA line still short at that moment."""
+    parcel = _lock_open_parcel(parcel, station)
+    shortages = [
+        {"line": line.line_no, "sku": line.product.sku, "missing": line.quantity_outstanding}
+        for line in RMALine.objects.filter(rma_id=parcel.rma_id)
+        .select_related("product")
+        .order_by("line_no")
+        if line.quantity_outstanding > 0
+    ]
+    parcel.shortages = shortages
+    parcel.closed_at = timezone.now()
+    _move_parcel(
+        parcel,
+        to_status=Parcel.Status.CLOSED,
+        action="parcel_closed",
+        user=user,
+        station=station,
+        details={"shortages": shortages, "units": parcel.items.count()},
+        also_update=("shortages", "closed_at"),
+    )
+    return parcel
+
+
+@transaction.atomic
+def park_parcel(*, parcel: Parcel, station: Station, user: AbstractBaseUser, reason: str) -> Parcel:
+    """Send an open parcel to the exception queue with the clerk's reason."""
+    parcel = _lock_open_parcel(parcel, station)
+    _move_parcel(
+        parcel,
+        to_status=Parcel.Status.PARKED,
+        action="parcel_parked",
+        user=user,
+        station=station,
+        details={"reason": reason},
+    )
+    _raise_exception(
+        parcel=parcel,
+        kind=ReceivingException.Kind.PARKED,
+        code=parcel.scanned_code,
+        message=reason,
+        user=user,
+        station=station,
+    )
+    return parcel
+
+
+@transaction.atomic
+def park_unmatched_parcel(
+    *, code: str, station: Station, user: AbstractBaseUser, reason: str = ""
+) -> Parcel:
+    """Put a parcel that cannot be received (no RMA, or its RMA is not open) in the exception queue.
+
+    Parking the same code again while its exception is open returns the same parcel.
+    """
+    _require_receiving(station)
+    code = canonical(code)
+    try:
+        rma = find_rma(code)
+    except (UnknownCode, AmbiguousCode):
+        rma = None
+    if rma is not None and rma.status in RMA.RECEIVABLE:
+        raise RmaNotReceivable(f"'{code}' matches RMA {rma.number}, which can be received.")
+    existing = (
+        Parcel.objects.filter(
+            scanned_code=code,
+            status=Parcel.Status.PARKED,
+            exceptions__status=ReceivingException.Status.OPEN,
+        )
+        .distinct()
+        .first()
+    )
+    if existing:
+        return existing
+    parcel = Parcel.objects.create(
+        scanned_code=code,
+        rma=rma,
+        station=station,
+        received_by=user,
+        status=Parcel.Status.PARKED,
+    )
+    record_event(
+        parcel=parcel,
+        action="parcel_parked",
+        to_status=parcel.status,
+        user=user,
+        station=station,
+        details={"code": code, "reason": reason},
+    )
+    if rma is None:
+        kind, message = ReceivingException.Kind.UNMATCHED, f"No RMA matches '{code}'."
+    else:
+        kind = ReceivingException.Kind.RMA_NOT_OPEN
+        message = f"RMA {rma.number} is {rma.get_status_display().lower()}."
+    _raise_exception(
+        parcel=parcel,
+        kind=kind,
+        code=code,
+        message=f"{message} {reason}".strip(),
+        user=user,
+        station=station,
+    )
+    return parcel

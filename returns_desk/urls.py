@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+receiving_patterns = [
+    path("", views.receiving_desk, name="desk"),
+    path("scan/", views.scan, name="scan"),
+    path("park/", views.park, name="park"),
+    path("parcels/<int:pk>/close/", views.close_parcel, name="close"),
+    path("parcels/<int:pk>/exception-units/", views.receive_exception_unit, name="exception_unit"),
+    path("units/<str:lpn>/label/", views.unit_label, name="label"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("station/", views.choose_station, name="station"),
+    path("receiving/", include((receiving_patterns, "receiving"))),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,340 @@
+"""Screens of the core app: home, station choice, and the receiving desk.
+
+Receiving views: check role and station -> bind the form -> call one service -> turn a domain
+error into a message with a 4xx -> answer htmx with the `desk` partial, anyone else with the page.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from . import services
+from .exceptions import (
+    DomainError,
+    OverReceipt,
+    RmaNotReceivable,
+    SerialRequired,
+    UnknownCode,
+    WrongItem,
+)
+from .forms import ExceptionUnitForm, ParkForm, ScanForm, StationForm
+from .labels import code128_svg
+from .middleware import STATION_SESSION_KEY
+from .models import ItemEvent, Parcel, ReceivingException, ReturnItem, RMALine
+
+RECEIVE = "returns_desk.receive_returns"
+
+
+@dataclass
+class Outcome:
+    """What the clerk is told after a scan: a level the page styles and a screen reader announces."""
+
+    level: str  # "success", "warning", "error" or "prompt"
+    message: str
+    # Follow-up actions the clerk may take from here, e.g. park an unknown parcel.
+    offer_park_code: str = ""
+    offer_exception_kind: str = ""
+    offer_exception_code: str = ""
+    serial_for: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.has_perm(RECEIVE):
+        return redirect("receiving:desk")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    return render(request, "returns_desk/no_role.html", status=403)
+
+
+@require_http_methods(["GET", "POST"])
+def choose_station(request: HttpRequest) -> HttpResponse:
+    form = StationForm(request.POST or None, initial={"station": request.station or None})
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    if request.method == "POST":
+        if form.is_valid():
+            request.session[STATION_SESSION_KEY] = form.cleaned_data["station"].pk
+            return redirect(next_url or "home")
+        return render(
+            request, "returns_desk/station.html", {"form": form, "next": next_url}, status=422
+        )
+    return render(request, "returns_desk/station.html", {"form": form, "next": next_url})
+
+
+def receiving_station_required(view):
+    """Receiving acts only at a receiving station: pick one first (GET), or be refused (POST)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        station = request.station
+        if station and station.can_receive:
+            return view(request, *args, **kwargs)
+        if request.method == "GET":
+            return redirect(f"{reverse('station')}?next={request.path}")
+        message = (
+            f"{station.code} is not a receiving station." if station else "Choose a station first."
+        )
+        return _respond(request, None, Outcome("error", message), status=403)
+
+    return wrapper
+
+
+def _open_parcel(request: HttpRequest) -> Parcel | None:
+    """The parcel this clerk has open at this station, if any (so a reload keeps the context)."""
+    return (
+        Parcel.objects.select_related("rma__program", "rma__policy")
+        .filter(station=request.station, received_by=request.user, status=Parcel.Status.OPEN)
+        .order_by("-received_at")
+        .first()
+    )
+
+
+def _desk_context(request: HttpRequest, parcel: Parcel | None, outcome: Outcome | None, item=None):
+    lines = units = []
+    if parcel is not None and parcel.rma_id:
+        lines = list(
+            RMALine.objects.filter(rma_id=parcel.rma_id)
+            .select_related("product", "reason")
+            .order_by("line_no")
+        )
+    if parcel is not None:
+        units = list(parcel.items.select_related("product").order_by("-received_at"))
+    recent = (
+        ItemEvent.objects.filter(station=request.station)
+        .select_related("item", "parcel__rma", "user")
+        .order_by("-created_at", "-pk")[: settings.RECENT_SCANS_SHOWN]
+    )
+    return {
+        "parcel": parcel if parcel and parcel.status == Parcel.Status.OPEN else None,
+        "lines": lines,
+        "units": units,
+        "outcome": outcome,
+        "label_item": item,
+        "label_barcode": code128_svg(item.lpn) if item else "",
+        "recent": recent,
+        "scan_form": ScanForm(
+            initial={"token": uuid.uuid4(), "serial_for": outcome.serial_for if outcome else ""}
+        ),
+        "packagings": Parcel.Packaging.choices,
+    }
+
+
+def _respond(request, parcel, outcome, *, item=None, status=200, event=None) -> HttpResponse:
+    template = "returns_desk/receiving.html"
+    if request.htmx:
+        template += "#desk"
+    response = render(
+        request, template, _desk_context(request, parcel, outcome, item), status=status
+    )
+    if event:
+        trigger_client_event(response, event, {"lpn": item.lpn if item else ""})
+    return response
+
+
+def _error(request, parcel, error: DomainError, code: str) -> HttpResponse:
+    outcome = Outcome("error", error.message)
+    if isinstance(error, UnknownCode | RmaNotReceivable) and parcel is None:
+        outcome.offer_park_code = code
+    elif isinstance(error, WrongItem | UnknownCode):
+        outcome.offer_exception_kind = ReceivingException.Kind.WRONG_ITEM
+        outcome.offer_exception_code = code
+    elif isinstance(error, OverReceipt):
+        outcome.offer_exception_kind = ReceivingException.Kind.OVER_RECEIPT
+        outcome.offer_exception_code = code
+    if isinstance(error, SerialRequired):
+        outcome = Outcome("prompt", error.message, serial_for=code)
+    return _respond(request, parcel, outcome, status=error.status)
+
+
+@require_GET
+@permission_required(RECEIVE, raise_exception=True)
+@receiving_station_required
+def receiving_desk(request: HttpRequest) -> HttpResponse:
+    return _respond(request, _open_parcel(request), None)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+@permission_required(RECEIVE, raise_exception=True)
+@receiving_station_required
+def scan(request: HttpRequest) -> HttpResponse:
+    """One scan: with no parcel open it opens one; with a parcel open it receives a unit."""
+    parcel = _open_parcel(request)
+    form = ScanForm(request.POST)
+    if not form.is_valid():
+        messages = [error for errors in form.errors.values() for error in errors]
+        return _respond(request, parcel, Outcome("error", " ".join(messages)), status=422)
+    code = form.cleaned_data["code"]
+    if parcel is None:
+        return _scan_parcel(
+            request, code, form.cleaned_data["packaging"] or Parcel.Packaging.INTACT
+        )
+    serial_for = form.cleaned_data["serial_for"]
+    try:
+        item, created = services.receive_unit(
+            parcel=parcel,
+            code=serial_for or code,
+            serial=code if serial_for else "",
+            station=request.station,
+            user=request.user,
+            scan_token=form.cleaned_data["token"],
+        )
+    except UnknownCode as error:
+        return _scanned_another_parcel(request, parcel, code) or _error(
+            request, parcel, error, code
+        )
+    except DomainError as error:
+        return _error(request, parcel, error, code)
+    if not created:
+        outcome = Outcome("warning", f"Already received as {item.lpn}: that scan was sent twice.")
+        return _respond(request, parcel, outcome, item=item)
+    flag = " Late arrival: flagged." if item.is_late else ""
+    outcome = Outcome(
+        "success", f"Received {item.lpn}: {item.product.sku} {item.product.name}.{flag}"
+    )
+    return _respond(request, parcel, outcome, item=item, event="unitReceived")
+
+
+def _scan_parcel(request: HttpRequest, code: str, packaging: str) -> HttpResponse:
+    try:
+        parcel = services.receive_parcel(
+            code=code, station=request.station, user=request.user, packaging=packaging
+        )
+    except DomainError as error:
+        return _error(request, None, error, code)
+    rma = parcel.rma
+    if parcel.status == Parcel.Status.PARKED:
+        outcome = Outcome(
+            "warning",
+            f"RMA {rma.number} arrived after its return window ({rma.expires_on:%d %b %Y}) and "
+            "its policy holds late returns: put the parcel on the exception shelf.",
+        )
+        return _respond(request, None, outcome, status=202, event="parcelParked")
+    late = (
+        f" Late: the window closed on {rma.expires_on:%d %b %Y}; flagged." if parcel.is_late else ""
+    )
+    outcome = Outcome(
+        "warning" if parcel.is_late else "success",
+        f"RMA {rma.number} ({rma.program}) open. Scan each unit.{late}",
+    )
+    return _respond(request, parcel, outcome, event="parcelOpened")
+
+
+def _scanned_another_parcel(request, parcel: Parcel, code: str) -> HttpResponse | None:
+    """A parcel code scanned while one is open is almost always the next box: say what to do."""
+    try:
+        other = services.find_rma(code)
+    except DomainError:
+        return None
+    if other.pk == parcel.rma_id:
+        message = f"That is this parcel's own code ({other.number}). Scan a unit's SKU or serial."
+    else:
+        message = f"That is RMA {other.number}. Close this parcel (F9) before opening the next one."
+    return _respond(request, parcel, Outcome("error", message), status=409)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+@permission_required(RECEIVE, raise_exception=True)
+@receiving_station_required
+def receive_exception_unit(request: HttpRequest, pk: int) -> HttpResponse:
+    parcel = get_object_or_404(Parcel, pk=pk)
+    form = ExceptionUnitForm(request.POST)
+    if not form.is_valid():
+        messages = [error for errors in form.errors.values() for error in errors]
+        return _respond(
+            request, _open_parcel(request), Outcome("error", " ".join(messages)), status=422
+        )
+    try:
+        item, created = services.receive_exception_unit(
+            parcel=parcel,
+            code=form.cleaned_data["code"],
+            kind=form.cleaned_data["kind"],
+            station=request.station,
+            user=request.user,
+            scan_token=form.cleaned_data["token"],
+        )
+    except DomainError as error:
+        return _error(request, _open_parcel(request), error, form.cleaned_data["code"])
+    kind = ReceivingException.Kind(form.cleaned_data["kind"]).label.lower()
+    verb = "Labelled" if created else "Already labelled"
+    outcome = Outcome("warning", f"{verb} {item.lpn} as {kind}: put it on the exception shelf.")
+    return _respond(request, parcel, outcome, item=item, event="unitReceived" if created else None)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+@permission_required(RECEIVE, raise_exception=True)
+@receiving_station_required
+def close_parcel(request: HttpRequest, pk: int) -> HttpResponse:
+    parcel = get_object_or_404(Parcel, pk=pk)
+    try:
+        parcel = services.close_parcel(parcel=parcel, station=request.station, user=request.user)
+    except DomainError as error:
+        return _error(request, _open_parcel(request), error, "")
+    short = ", ".join(f"{s['missing']} × {s['sku']}" for s in parcel.shortages)
+    if short:
+        outcome = Outcome("warning", f"Parcel closed. Short: {short}. Scan the next parcel.")
+    else:
+        outcome = Outcome("success", "Parcel closed, nothing short. Scan the next parcel.")
+    return _respond(request, None, outcome, event="parcelClosed")
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+@permission_required(RECEIVE, raise_exception=True)
+@receiving_station_required
+def park(request: HttpRequest) -> HttpResponse:
+    """Park the open parcel, or a parcel whose code cannot be received, in the exception queue."""
+    form = ParkForm(request.POST)
+    parcel = _open_parcel(request)
+    if not form.is_valid():
+        messages = [error for errors in form.errors.values() for error in errors]
+        return _respond(request, parcel, Outcome("error", " ".join(messages)), status=422)
+    reason, code = form.cleaned_data["reason"], form.cleaned_data["code"]
+    try:
+        if parcel is not None:
+            if not reason:
+                outcome = Outcome("error", "Say why the parcel is parked, then press Park again.")
+                return _respond(request, parcel, outcome, status=422)
+            services.park_parcel(
+                parcel=parcel, station=request.station, user=request.user, reason=reason
+            )
+        elif code:
+            services.park_unmatched_parcel(
+                code=code, station=request.station, user=request.user, reason=reason
+            )
+        else:
+            return _respond(
+                request, None, Outcome("error", "There is no parcel to park."), status=422
+            )
+    except DomainError as error:
+        return _error(request, parcel, error, code)
+    outcome = Outcome(
+        "warning", "Parcel parked: put it on the exception shelf. Scan the next parcel."
+    )
+    return _respond(request, None, outcome, event="parcelParked")
+
+
+@require_GET
+@permission_required(RECEIVE, raise_exception=True)
+def unit_label(request: HttpRequest, lpn: str) -> HttpResponse:
+    item = get_object_or_404(ReturnItem.objects.select_related("product", "parcel__rma"), lpn=lpn)
+    return render(
+        request,
+        "returns_desk/label_page.html",
+        {"label_item": item, "label_barcode": code128_svg(item.lpn)},
+    )

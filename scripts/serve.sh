@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install, migrate SQLite, load the demo data and serve Returns Desk on http://127.0.0.1:8000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+# A local demo: DEBUG serves static files through whitenoise's finders and allows plain HTTP cookies.
+export DEBUG="${DEBUG:-true}"
+.venv/bin/python manage.py migrate --noinput
+.venv/bin/python manage.py seed_demo
+echo
+echo "Returns Desk is serving on http://127.0.0.1:8000 (Ctrl+C stops it)."
+exec .venv/bin/gunicorn returns_desk.wsgi --bind 127.0.0.1:8000 --workers 2 --no-control-socket \
+  --access-logfile - --log-level warning

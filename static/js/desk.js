@@ -1,0 +1,76 @@
+// Station behaviour: keep the scan field focused, give every outcome a sound, map function keys
+// to the buttons that carry them, and never let a failed request pass silently.
+(function () {
+  "use strict";
+
+  function focusScanField() {
+    var field = document.querySelector("[data-scan-field]");
+    if (field && document.activeElement !== field && !document.activeElement.matches("input[name=reason]")) {
+      field.focus();
+      field.select();
+    }
+  }
+
+  var audio = null;
+  function beep(kind) {
+    // Distinct tones: a scanner operator hears an error without looking at the screen.
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var tones = kind === "error" ? [220, 180] : kind === "success" ? [880] : [660, 660];
+      tones.forEach(function (freq, i) {
+        var osc = audio.createOscillator();
+        var gain = audio.createGain();
+        osc.frequency.value = freq;
+        osc.type = kind === "error" ? "square" : "sine";
+        gain.gain.value = 0.08;
+        osc.connect(gain);
+        gain.connect(audio.destination);
+        var start = audio.currentTime + i * 0.18;
+        osc.start(start);
+        osc.stop(start + 0.14);
+      });
+    } catch (e) {
+      /* no audio device: the visible message still stands */
+    }
+  }
+
+  function showNetworkError(message) {
+    var box = document.getElementById("network-error");
+    if (!box) return;
+    box.textContent = "✖ Error: " + message;
+    box.hidden = false;
+    beep("error");
+  }
+
+  document.addEventListener("DOMContentLoaded", focusScanField);
+
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    var box = document.getElementById("network-error");
+    if (box) box.hidden = true;
+    var outcome = document.querySelector("#outcome[data-outcome]");
+    if (outcome && event.detail.target && event.detail.target.contains(outcome)) {
+      beep(outcome.dataset.outcome);
+    }
+    focusScanField();
+  });
+
+  document.body.addEventListener("htmx:sendError", function () {
+    showNetworkError("the server could not be reached. Nothing was recorded: scan again.");
+  });
+  document.body.addEventListener("htmx:responseError", function (event) {
+    showNetworkError("the server failed (" + event.detail.xhr.status + "). Nothing was recorded: scan again or call a supervisor.");
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (!/^F\d+$/.test(event.key)) return;
+    var button = document.querySelector('[data-key="' + event.key + '"]');
+    if (button) {
+      event.preventDefault();
+      button.click();
+    }
+  });
+})();

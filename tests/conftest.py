@@ -1,0 +1,67 @@
+import os
+
+import pytest
+from django.db import connection
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the same
+# thread are still synchronous and safe, so the async-safety guard is switched off for the suite.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Row-lock races need PostgreSQL; the SQLite run says so rather than passing vacuously.
+    if connection.vendor != "postgresql":
+        needs_pg = pytest.mark.skipif(
+            True, reason="needs PostgreSQL row locks (runs in the PostgreSQL pass)"
+        )
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(needs_pg)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest storage needs collectstatic; tests and live_server serve from the finders.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.HTTPS = False
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture
+def station(db):
+    from tests.factories import StationFactory
+
+    return StationFactory(code="RCV-01")
+
+
+@pytest.fixture
+def clerk(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="clara", role="clerk")
+
+
+@pytest.fixture
+def supervisor(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="sam", role="supervisor")
+
+
+def client_at_station(client, user, station):
+    """A logged-in client that has already chosen `station` (as the clerk does after login)."""
+    client.force_login(user)
+    session = client.session
+    session["station_id"] = station.pk
+    session.save()
+    return client
+
+
+@pytest.fixture
+def clerk_client(client, clerk, station):
+    return client_at_station(client, clerk, station)
