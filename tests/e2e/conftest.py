@@ -1,0 +1,62 @@
+"""Browser tests: Debian's Chromium driven by Playwright against Django's live server.
+
+Playwright never downloads a browser here: it launches /usr/bin/chromium.
+"""
+
+import os
+import tempfile
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    profile = tempfile.mkdtemp(prefix="returns-desk-chromium-")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+        "env": {**os.environ, "XDG_CONFIG_HOME": profile, "XDG_CACHE_HOME": profile},
+    }
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}}
+
+
+def wait_for_htmx(page) -> None:
+    """Wait until htmx has no request in flight and the swap has settled."""
+    page.wait_for_function(
+        "() => window.htmx && !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
+    )
+
+
+def log_in(page, live_server, username: str, password: str = "correct horse battery") -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def choose_station(page, station_label: str) -> None:
+    """On the station page (shown after login), pick the station by its visible label."""
+    page.get_by_label(station_label).check()
+    page.get_by_role("button", name="Work here").click()
