@@ -46,7 +46,7 @@ class Station(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.site.code} · {self.code}"
+        return f"{self.site.code.upper()} · {self.code}"
 
     @property
     def can_receive(self) -> bool:
@@ -502,6 +502,10 @@ class ItemEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        return self.action.replace("_", " ").capitalize()
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:

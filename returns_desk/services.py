@@ -254,7 +254,7 @@ def _raise_exception(*, parcel, kind, code, message, user, station, item=None):
 
 
 def _lock_open_parcel(parcel: Parcel, station: Station) -> Parcel:
-    parcel = Parcel.objects.select_for_update().select_related("rma").get(pk=parcel.pk)
+    parcel = Parcel.objects.select_for_update(of=("self",)).select_related("rma").get(pk=parcel.pk)
     if parcel.status != Parcel.Status.OPEN:
         raise ParcelNotOpen(
             f"This parcel is {parcel.get_status_display().lower()}. Scan the next parcel."
@@ -317,7 +317,9 @@ def receive_unit(
     if scan_token and (repeat := ReturnItem.objects.filter(scan_token=scan_token).first()):
         return repeat, False
     rma = RMA.objects.select_for_update().get(pk=parcel.rma_id)
-    lines = list(rma.lines.select_for_update().select_related("product").order_by("line_no"))
+    lines = list(
+        rma.lines.select_for_update(of=("self",)).select_related("product").order_by("line_no")
+    )
     code, serial = canonical(code), canonical(serial)
     line = _match_line(lines, rma, code, serial)
     serial = serial or line.serial_number

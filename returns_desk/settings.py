@@ -189,3 +189,8 @@ LOGGING = {
 
 # Receiving: how many recent scans a station lists, and the longest code a scanner may send.
 RECENT_SCANS_SHOWN = 10
+
+# Inspection: evidence photos are capped in size and lose their EXIF (GPS, device serials)
+# unless it is kept on purpose.
+INSPECTION_PHOTO_MAX_BYTES = int(env("INSPECTION_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
+INSPECTION_KEEP_EXIF = env_bool("INSPECTION_KEEP_EXIF", False)

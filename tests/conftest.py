@@ -19,14 +19,19 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(needs_pg)
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    # The manifest storage needs collectstatic; tests and live_server serve from the finders.
+@pytest.fixture(scope="session", autouse=True)
+def _test_settings():
+    """Settings for the whole run, set before the live server builds its middleware.
+
+    The manifest storage needs collectstatic, so tests serve static files from the finders;
+    the live server speaks plain HTTP, so the production HTTPS redirect and secure cookies go.
+    """
+    from django.conf import settings
+
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    settings.HTTPS = False
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False

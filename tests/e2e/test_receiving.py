@@ -1,0 +1,58 @@
+"""A receiving clerk's shift, end to end in Chromium, by keyboard alone."""
+
+import pytest
+from playwright.sync_api import expect
+
+from returns_desk.models import ReturnItem
+from tests.e2e.conftest import choose_station, log_in, wait_for_htmx
+from tests.factories import ProductFactory, StationFactory, UserFactory, make_rma
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def scan(page, code: str) -> None:
+    """What a keyboard-wedge scanner does: type the code into the focused field and press Enter."""
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+    wait_for_htmx(page)
+
+
+def test_clerk_receives_two_units_by_keyboard_and_sees_an_unknown_code_refused(page, live_server):
+    StationFactory(code="RCV-01")
+    UserFactory(username="clara", role="clerk")
+    jacket = ProductFactory(sku="AP-JKT-M", name="Rain jacket M")
+    shirt = ProductFactory(sku="AP-TEE-S", name="T-shirt S")
+    rma = make_rma((jacket, 1), (shirt, 1), number="RMA-200001")
+
+    log_in(page, live_server, "clara")
+    choose_station(page, "LON · RCV-01")
+    expect(page.locator("header")).to_contain_text("LON · RCV-01")
+    scan_field = page.get_by_label("Scan a parcel")
+    expect(scan_field).to_be_focused()
+
+    scan(page, rma.number)
+    expect(page.get_by_role("status")).to_contain_text("RMA-200001")
+    expect(page.get_by_role("table")).to_contain_text("Rain jacket M")
+
+    scan(page, "AP-JKT-M")
+    expect(page.locator(".lpn-label")).to_contain_text("LPN-00000001")
+    expect(page.get_by_label("Scan a unit")).to_be_focused()
+    scan(page, "AP-TEE-S")
+    expect(page.locator(".lpn-label")).to_contain_text("LPN-00000002")
+    expect(page.locator("#parcel")).to_contain_text("Labelled in this parcel (2)")
+    expect(page.locator(".lpn-label svg.barcode")).to_be_visible()
+
+    page.keyboard.press("F9")  # close the parcel: nothing is short
+    wait_for_htmx(page)
+    expect(page.get_by_role("status")).to_contain_text("nothing short")
+
+    scan(page, "NO-SUCH-CODE-42")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("No return authorisation matches 'NO-SUCH-CODE-42'")
+    expect(alert).to_have_class("outcome outcome-error")
+    expect(page.get_by_label("Scan a parcel")).to_be_focused()
+
+    assert sorted(ReturnItem.objects.values_list("lpn", "product__sku")) == [
+        ("LPN-00000001", "AP-JKT-M"),
+        ("LPN-00000002", "AP-TEE-S"),
+    ]
