@@ -2,7 +2,7 @@
 
 
 class DomainError(Exception):
-    """A request the desk refuses; `status` is the HTTP answer, the message is shown to the clerk."""
+    """A request the desk refuses: `status` is the HTTP answer, `message` what the clerk reads."""
 
     status = 409
 

@@ -5,10 +5,20 @@ from .scanning import BadScan, parse_scan
 
 
 class ScanCodeField(forms.CharField):
-    """A barcode scan: any length is accepted here so that the clerk gets our message, not a cap."""
+    """A barcode scan: any length is accepted here so that the clerk gets our message, not a cap.
+
+    An empty scan gets parse_scan's message even when the field is not required, unless
+    `blank_allowed` says that no code is a valid answer (parking the parcel already open).
+    """
+
+    def __init__(self, *, blank_allowed: bool = False, **kwargs):
+        self.blank_allowed = blank_allowed
+        super().__init__(**kwargs)
 
     def clean(self, value):
         value = super().clean(value)
+        if self.blank_allowed and not value:
+            return ""
         try:
             return parse_scan(value or "")
         except BadScan as error:
@@ -54,7 +64,7 @@ class ExceptionUnitForm(forms.Form):
 
 
 class ParkForm(forms.Form):
-    code = ScanCodeField(required=False)
+    code = ScanCodeField(required=False, blank_allowed=True)
     reason = forms.CharField(
         max_length=200,
         required=False,

@@ -1,4 +1,4 @@
-"""What a barcode scanner may send, and the one canonical form every identifier is stored and looked up in."""
+"""What a barcode scanner may send, and the canonical form identifiers are stored and found in."""
 
 MAX_CODE_LENGTH = 64
 
@@ -18,7 +18,8 @@ def parse_scan(raw: str) -> str:
     Scanners send printable ASCII (Code 128, Code 39, EAN and QR payloads used for parcels
     and labels), so anything else is a mis-read or a keyboard slip, not a code to look up.
     """
-    code = canonical(raw)
+    # Checked before upper-casing: "ß", "ı" or "ſ" would otherwise become ASCII ("SS", "I", "S").
+    code = raw.strip()
     if not code:
         raise BadScan("Nothing was scanned. Scan a barcode or type the code and press Enter.")
     if len(code) > MAX_CODE_LENGTH:
@@ -30,4 +31,4 @@ def parse_scan(raw: str) -> str:
             "That scan holds characters no barcode has (control characters, accents or emoji). "
             "Scan again or type the code."
         )
-    return code
+    return canonical(code)

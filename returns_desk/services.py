@@ -177,7 +177,7 @@ def receive_parcel(
     """Open a parcel for the RMA its code matches and check the return window.
 
     A late arrival is flagged, or parked for a supervisor when the policy says hold. Scanning
-    the same code again while the parcel is open returns that parcel instead of a second one.
+    the same code again while the parcel is open or parked returns that parcel, never a second.
     Raises UnknownCode, AmbiguousCode, RmaNotReceivable, ParcelNotOpen.
     """
     _require_receiving(station)
@@ -188,17 +188,19 @@ def receive_parcel(
             "against it. Park the parcel for a supervisor."
         )
     code = canonical(code)
-    already_open = (
+    # The same box scanned again (a double fire, or a second look) is the parcel already here.
+    already_here = (
         Parcel.objects.select_related("station")
-        .filter(rma=rma, scanned_code=code, status=Parcel.Status.OPEN)
+        .filter(rma=rma, scanned_code=code, status__in=[Parcel.Status.OPEN, Parcel.Status.PARKED])
+        .order_by("-received_at")
         .first()
     )
-    if already_open:
-        if already_open.station_id != station.pk:
+    if already_here:
+        if already_here.status == Parcel.Status.OPEN and already_here.station_id != station.pk:
             raise ParcelNotOpen(
-                f"This parcel ({code}) is already being received at {already_open.station.code}."
+                f"This parcel ({code}) is already being received at {already_here.station.code}."
             )
-        return already_open
+        return already_here
 
     is_late = rma.is_late_on(site_today(station))
     hold = is_late and rma.policy.late_arrival == rma.policy.LateArrival.HOLD

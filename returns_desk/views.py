@@ -37,7 +37,7 @@ RECEIVE = "returns_desk.receive_returns"
 
 @dataclass
 class Outcome:
-    """What the clerk is told after a scan: a level the page styles and a screen reader announces."""
+    """What the clerk is told after a scan: a level the page styles and screen readers announce."""
 
     level: str  # "success", "warning", "error" or "prompt"
     message: str
@@ -112,10 +112,14 @@ def _desk_context(request: HttpRequest, parcel: Parcel | None, outcome: Outcome 
         )
     if parcel is not None:
         units = list(parcel.items.select_related("product").order_by("-received_at"))
+    # request.station is a lazy object that may wrap None (no station chosen yet).
+    station = request.station or None
     recent = (
-        ItemEvent.objects.filter(station=request.station)
+        ItemEvent.objects.filter(station=station)
         .select_related("item", "parcel__rma", "user")
         .order_by("-created_at", "-pk")[: settings.RECENT_SCANS_SHOWN]
+        if station
+        else []
     )
     return {
         "parcel": parcel if parcel and parcel.status == Parcel.Status.OPEN else None,
@@ -217,10 +221,14 @@ def _scan_parcel(request: HttpRequest, code: str, packaging: str) -> HttpRespons
         return _error(request, None, error, code)
     rma = parcel.rma
     if parcel.status == Parcel.Status.PARKED:
+        why = (
+            f"arrived after its return window ({rma.expires_on:%d %b %Y}) and its policy holds "
+            "late returns"
+            if parcel.is_late
+            else "is parked in the exception queue"
+        )
         outcome = Outcome(
-            "warning",
-            f"RMA {rma.number} arrived after its return window ({rma.expires_on:%d %b %Y}) and "
-            "its policy holds late returns: put the parcel on the exception shelf.",
+            "warning", f"RMA {rma.number} {why}: put the parcel on the exception shelf."
         )
         return _respond(request, None, outcome, status=202, event="parcelParked")
     late = (
@@ -322,6 +330,9 @@ def park(request: HttpRequest) -> HttpResponse:
                 request, None, Outcome("error", "There is no parcel to park."), status=422
             )
     except DomainError as error:
+        if parcel is None:
+            # The code can be received: offering to park it again would only repeat this refusal.
+            return _respond(request, None, Outcome("error", error.message), status=error.status)
         return _error(request, parcel, error, code)
     outcome = Outcome(
         "warning", "Parcel parked: put it on the exception shelf. Scan the next parcel."

@@ -37,6 +37,32 @@ def _test_settings():
     settings.CSRF_COOKIE_SECURE = False
 
 
+@pytest.fixture(scope="session")
+def _role_groups(django_db_setup, django_db_blocker):
+    """The role groups data migrations made, their permissions named by natural key."""
+    from django.contrib.auth.models import Group
+    from django.core import serializers
+
+    with django_db_blocker.unblock():
+        return serializers.serialize("json", Group.objects.all(), use_natural_foreign_keys=True)
+
+
+@pytest.fixture
+def migration_data_restored(_role_groups, transactional_db):
+    """Transactional tests end with a flush that wipes the role groups data migrations made.
+
+    Content types and permissions come back by themselves (post_migrate); the groups do not,
+    and `serialized_rollback` does not help in runs with the session-wide live server
+    (pytest-django then skips serialising the test database), so they are restored here.
+    """
+    from django.contrib.auth.models import Group
+    from django.core import serializers
+
+    if not Group.objects.exists():
+        for group in serializers.deserialize("json", _role_groups):
+            group.save()
+
+
 @pytest.fixture
 def station(db):
     from tests.factories import StationFactory

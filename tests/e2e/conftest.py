@@ -45,7 +45,8 @@ def browser_context_args(browser_context_args):
 def wait_for_htmx(page) -> None:
     """Wait until htmx has no request in flight and the swap has settled."""
     page.wait_for_function(
-        "() => window.htmx && !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
+        "() => window.htmx"
+        " && !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
     )
 
 
@@ -60,3 +61,8 @@ def choose_station(page, station_label: str) -> None:
     """On the station page (shown after login), pick the station by its visible label."""
     page.get_by_label(station_label).check()
     page.get_by_role("button", name="Work here").click()
+
+
+@pytest.fixture(autouse=True)
+def _browser_tests_see_migration_data(migration_data_restored):
+    """Browser tests run against the live server, so they are transactional: see tests/conftest.py."""

@@ -1,0 +1,72 @@
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from returns_desk import services
+from returns_desk.models import ItemEvent, Parcel, ReceivingException, ReturnItem
+from tests.factories import ProductFactory, UserFactory, make_rma, open_parcel
+
+pytestmark = pytest.mark.django_db
+
+RECORDS = [Parcel, ReturnItem, ItemEvent, ReceivingException]
+
+
+@pytest.fixture
+def admin_role_client(client):
+    client.force_login(UserFactory(username="ada", role="admin"))
+    return client
+
+
+def test_every_core_admin_list_opens_for_an_admin(admin_role_client, station, clerk):
+    rma = make_rma((ProductFactory(), 2), tracking="TRACK-1")
+    services.receive_unit(
+        parcel=open_parcel(rma, station, clerk),
+        code=rma.lines.get().product.sku,
+        station=station,
+        user=clerk,
+    )
+    for model in admin.site._registry:
+        if model._meta.app_label != "returns_desk":
+            continue
+        url = reverse(f"admin:returns_desk_{model._meta.model_name}_changelist")
+        assert admin_role_client.get(url).status_code == 200, url
+
+
+def test_an_admin_can_add_an_rma_with_lines_in_admin(admin_role_client):
+    assert (
+        admin_role_client.get(reverse("admin:returns_desk_returnauthorization_add")).status_code
+        == 200
+    )
+
+
+@pytest.mark.parametrize("model", RECORDS)
+def test_parcels_units_and_history_cannot_be_added_or_changed_in_admin(
+    admin_role_client, model, station, clerk
+):
+    rma = make_rma((ProductFactory(), 1))
+    parcel = open_parcel(rma, station, clerk)
+    item, _ = services.receive_unit(
+        parcel=parcel, code=rma.lines.get().product.sku, station=station, user=clerk
+    )
+    services.park_parcel(
+        parcel=services.receive_parcel(
+            code=make_rma((ProductFactory(), 1)).number, station=station, user=clerk
+        ),
+        station=station,
+        user=clerk,
+        reason="box empty",
+    )
+    name = model._meta.model_name
+    assert admin_role_client.get(reverse(f"admin:returns_desk_{name}_add")).status_code == 403
+    record = model.objects.first()
+    change_url = reverse(f"admin:returns_desk_{name}_change", args=[record.pk])
+    page = admin_role_client.get(change_url)
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content
+    assert admin_role_client.post(change_url, {}).status_code == 403
+
+
+def test_a_clerk_cannot_open_the_admin(client, clerk):
+    client.force_login(clerk)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

@@ -1,0 +1,142 @@
+"""Two stations, a double click or a scanner that sends twice, at the same instant.
+
+Each test starts its threads together on a barrier; the row locks (parcel -> RMA -> lines) and
+the unique constraints must let exactly one of them write.
+"""
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from returns_desk import services
+from returns_desk.exceptions import OverReceipt, ParcelNotOpen, SerialAlreadyReceived
+from returns_desk.models import Parcel, ReturnItem
+from tests.conftest import client_at_station
+from tests.factories import ProductFactory, make_rma, open_parcel
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("migration_data_restored"),
+]
+
+
+def run_together(*calls):
+    """Run each call in its own thread, all released at once; return results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as error:  # handed back to the test to assert on
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a thread is stuck on a lock"
+    return results
+
+
+def test_the_same_serial_scanned_twice_at_once_is_received_once(station, clerk):
+    phone = ProductFactory(serialised=True)
+    rma = make_rma((phone, 2))
+    parcel = open_parcel(rma, station, clerk)
+
+    def receive():
+        return services.receive_unit(
+            parcel=parcel, code=phone.sku, serial="SN-1", station=station, user=clerk
+        )
+
+    results = run_together(receive, receive)
+
+    received = [r for r in results if isinstance(r, tuple)]
+    refused = [r for r in results if isinstance(r, SerialAlreadyReceived)]
+    assert len(received) == 1 and len(refused) == 1, results
+    assert ReturnItem.objects.filter(serial_number="SN-1").count() == 1
+    assert rma.lines.get().quantity_received == 1
+
+
+def test_the_same_scan_posted_twice_at_once_makes_one_unit(station, clerk):
+    product = ProductFactory()
+    rma = make_rma((product, 2))
+    open_parcel(rma, station, clerk)
+    clients = [client_at_station(Client(), clerk, station) for _ in range(2)]
+    data = {"code": product.sku, "token": str(uuid.uuid4())}
+
+    responses = run_together(*(lambda c=c: c.post("/receiving/scan/", data) for c in clients))
+
+    assert [r.status_code for r in responses] == [200, 200]
+    pages = sorted(r.content.decode() for r in responses)
+    assert sum("Received LPN-00000001" in page for page in pages) == 1
+    assert sum("that scan was sent twice" in page for page in pages) == 1
+    assert ReturnItem.objects.count() == 1
+    assert rma.lines.get().quantity_received == 1
+
+
+def test_the_last_unit_of_a_line_received_at_two_stations_at_once_counts_once(
+    station, other_station, clerk, supervisor
+):
+    product = ProductFactory()
+    rma = make_rma((product, 1), tracking="TRACK-2")
+    here = open_parcel(rma, station, clerk)
+    there = services.receive_parcel(code="TRACK-2", station=other_station, user=supervisor)
+
+    results = run_together(
+        lambda: services.receive_unit(parcel=here, code=product.sku, station=station, user=clerk),
+        lambda: services.receive_unit(
+            parcel=there, code=product.sku, station=other_station, user=supervisor
+        ),
+    )
+
+    received = [r for r in results if isinstance(r, tuple)]
+    refused = [r for r in results if isinstance(r, OverReceipt)]
+    assert len(received) == 1 and len(refused) == 1, results
+    assert ReturnItem.objects.count() == 1
+    assert rma.lines.get().quantity_received == 1
+
+
+def test_one_parcel_scanned_at_two_stations_at_once_opens_once(station, other_station, clerk):
+    rma = make_rma((ProductFactory(), 1))
+
+    results = run_together(
+        lambda: services.receive_parcel(code=rma.number, station=station, user=clerk),
+        lambda: services.receive_parcel(code=rma.number, station=other_station, user=clerk),
+    )
+
+    opened = [r for r in results if isinstance(r, Parcel)]
+    refused = [r for r in results if isinstance(r, ParcelNotOpen)]
+    assert len(opened) == 1 and len(refused) == 1, results
+    assert Parcel.objects.count() == 1
+
+
+def test_units_received_at_two_stations_at_once_never_share_an_lpn(
+    station, other_station, clerk, supervisor
+):
+    first, second = ProductFactory(), ProductFactory()
+    here = open_parcel(make_rma((first, 5)), station, clerk)
+    there = open_parcel(make_rma((second, 5)), other_station, supervisor)
+
+    def receive_five(parcel, product, at, user):
+        return [
+            services.receive_unit(parcel=parcel, code=product.sku, station=at, user=user)[0].lpn
+            for _ in range(5)
+        ]
+
+    results = run_together(
+        lambda: receive_five(here, first, station, clerk),
+        lambda: receive_five(there, second, other_station, supervisor),
+    )
+
+    assert all(isinstance(result, list) for result in results), results
+    lpns = sorted(results[0] + results[1])
+    assert lpns == [f"LPN-{n:08d}" for n in range(1, 11)]

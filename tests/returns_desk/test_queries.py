@@ -1,0 +1,135 @@
+"""A scan must cost the same at any size: the desk runs on a warehouse's whole history."""
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from returns_desk import services
+from returns_desk.models import Counter, ReturnAuthorization, RMALine, TrackingNumber
+from tests.conftest import client_at_station
+from tests.factories import (
+    PolicyFactory,
+    ProductFactory,
+    ProgramFactory,
+    ReasonFactory,
+    StationFactory,
+    UserFactory,
+    make_rma,
+    open_parcel,
+)
+
+pytestmark = pytest.mark.django_db
+
+SCAN = reverse("receiving:scan")
+
+
+@pytest.fixture(autouse=True)
+def _lpn_counter_exists(db):
+    # The very first LPN creates the counter row; every later one only increments it.
+    Counter.objects.create(name="lpn")
+
+
+def add_rmas(count: int) -> None:
+    """`count` more RMAs, each with a tracking number and two lines, in a few INSERTs."""
+    products = [ProductFactory(), ProductFactory()]
+    program, policy, reason = ProgramFactory(), PolicyFactory(), ReasonFactory()
+    issued = timezone.localdate() - timedelta(days=3)
+    rmas = ReturnAuthorization.objects.bulk_create(
+        ReturnAuthorization(
+            number=f"BULK-{n:05d}",
+            order_reference=f"BULK-ORDER-{n:05d}",
+            program=program,
+            policy=policy,
+            issued_on=issued,
+            expires_on=issued + timedelta(days=30),
+        )
+        for n in range(count)
+    )
+    TrackingNumber.objects.bulk_create(
+        TrackingNumber(rma=rma, number=f"BULK-TRACK-{n:05d}") for n, rma in enumerate(rmas)
+    )
+    RMALine.objects.bulk_create(
+        RMALine(rma=rma, line_no=n, product=product, reason=reason)
+        for rma in rmas
+        for n, product in enumerate(products, start=1)
+    )
+
+
+def at_new_station(client, n: int):
+    """A fresh clerk at a fresh station, so each measurement starts from the same screen."""
+    station = StationFactory(code=f"RCV-Q{n}")
+    clerk = UserFactory(username=f"clerk-q{n}", role="clerk")
+    return client_at_station(client, clerk, station), station, clerk
+
+
+def ready_for_unit_scan(client, n: int, *, lines: int = 2, received: int = 0) -> Callable:
+    """Open a parcel with `received` units already in it; return the next unit scan."""
+    client, station, clerk = at_new_station(client, n)
+    product = ProductFactory()
+    rma = make_rma((product, received + 1), *((ProductFactory(), 1) for _ in range(lines - 1)))
+    parcel = open_parcel(rma, station, clerk)
+    for _ in range(received):
+        services.receive_unit(parcel=parcel, code=product.sku, station=station, user=clerk)
+    return lambda: client.post(SCAN, {"code": product.sku, "token": str(uuid.uuid4())})
+
+
+def ready_for_parcel_scan(client, n: int, field: str) -> Callable:
+    client, _, _ = at_new_station(client, n)
+    rma = make_rma((ProductFactory(), 1), tracking=f"TRACK-Q{n}")
+    code = {"number": rma.number, "tracking": f"TRACK-Q{n}", "order": rma.order_reference}[field]
+    return lambda: client.post(SCAN, {"code": code, "token": str(uuid.uuid4())})
+
+
+def test_a_unit_scan_costs_the_same_with_500_rmas_as_with_one(client, django_assert_num_queries):
+    scan = ready_for_unit_scan(client, 1)
+    with CaptureQueriesContext(connection) as with_one:
+        assert "Received LPN-" in scan().content.decode()
+    add_rmas(499)
+    assert ReturnAuthorization.objects.count() == 500
+
+    scan = ready_for_unit_scan(client, 2)
+    with django_assert_num_queries(len(with_one)):
+        response = scan()
+
+    assert "Received LPN-" in response.content.decode()
+
+
+@pytest.mark.parametrize("field", ["number", "tracking", "order"])
+def test_a_parcel_scan_costs_the_same_with_500_rmas_as_with_one(
+    client, django_assert_num_queries, field
+):
+    scan = ready_for_parcel_scan(client, 1, field)
+    with CaptureQueriesContext(connection) as with_one:
+        assert "open. Scan each unit." in scan().content.decode()
+    add_rmas(499)
+
+    scan = ready_for_parcel_scan(client, 2, field)
+    with django_assert_num_queries(len(with_one)):
+        response = scan()
+
+    assert "open. Scan each unit." in response.content.decode()
+
+
+def test_a_unit_scan_costs_the_same_however_full_the_screen_is(
+    client, django_assert_num_queries, django_assert_max_num_queries
+):
+    # One unit already in, so both scans leave the RMA partially received (no status write).
+    scan = ready_for_unit_scan(client, 1, lines=2, received=1)
+    with CaptureQueriesContext(connection) as bare:
+        assert scan().status_code == 200
+
+    # Twelve lines, fifteen units labelled and more recent scans than the desk lists.
+    scan = ready_for_unit_scan(client, 2, lines=12, received=15)
+    with django_assert_num_queries(len(bare)):
+        response = scan()
+
+    assert "Labelled in this parcel (16)" in response.content.decode()
+    # Session, user, permissions, station, the receipt itself, then the desk's three lists.
+    with django_assert_max_num_queries(30):
+        scan()

@@ -1,0 +1,565 @@
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from returns_desk.models import (
+    Parcel,
+    ReceivingException,
+    ReturnAuthorization,
+    ReturnItem,
+    ReturnPolicy,
+)
+from tests.conftest import client_at_station
+from tests.factories import PolicyFactory, ProductFactory, UserFactory, make_rma, open_parcel
+from tests.returns_desk.helpers import receiving_counts
+
+pytestmark = pytest.mark.django_db
+
+DESK = reverse("receiving:desk")
+SCAN = reverse("receiving:scan")
+PARK = reverse("receiving:park")
+
+
+def scan(client, code: str, **data):
+    return client.post(SCAN, {"code": code, "token": str(uuid.uuid4()), **data})
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def outcome(response) -> str:
+    """The message the clerk reads after a scan."""
+    page = html(response)
+    start = page.index('<div id="outcome"')
+    return page[start : page.index("</div>", start)]
+
+
+# --- who may use the desk -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/receiving/"])
+def test_anonymous_visitors_are_sent_to_log_in(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+def test_anonymous_scans_are_sent_to_log_in_and_open_nothing(client):
+    make_rma((ProductFactory(), 1), number="RMA-1")
+
+    response = scan(client, "RMA-1")
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+    assert not Parcel.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/"),
+        ("get", "/receiving/"),
+        ("post", "/receiving/scan/"),
+        ("post", "/receiving/park/"),
+        ("post", "/receiving/parcels/1/close/"),
+        ("post", "/receiving/parcels/1/exception-units/"),
+        ("get", "/receiving/units/LPN-00000001/label/"),
+    ],
+)
+def test_a_user_without_a_role_is_refused_the_receiving_screens(client, station, method, path):
+    client_at_station(client, UserFactory(username="norole"), station)
+
+    response = getattr(client, method)(path, {"code": "RMA-1"} if method == "post" else {})
+
+    assert response.status_code == 403
+    assert not Parcel.objects.exists()
+
+
+def test_a_user_without_a_role_is_told_to_ask_for_one(client, station):
+    client_at_station(client, UserFactory(username="norole"), station)
+
+    response = client.get("/")
+
+    assert "No role yet" in html(response)
+
+
+def test_a_clerk_lands_on_the_receiving_desk(clerk_client):
+    assert clerk_client.get("/").url == DESK
+
+
+def test_a_supervisor_may_receive_too(client, supervisor, station):
+    client_at_station(client, supervisor, station)
+
+    assert client.get(DESK).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/receiving/scan/",
+        "/receiving/park/",
+        "/receiving/parcels/1/close/",
+        "/receiving/parcels/1/exception-units/",
+    ],
+)
+def test_receiving_actions_refuse_a_get(clerk_client, path):
+    assert clerk_client.get(path).status_code == 405
+
+
+# --- the station --------------------------------------------------------------------------------
+
+
+def test_the_desk_sends_a_clerk_without_a_station_to_choose_one(client, clerk):
+    client.force_login(clerk)
+
+    response = client.get(DESK)
+
+    assert response.status_code == 302
+    assert response.url == "/station/?next=/receiving/"
+
+
+def test_a_scan_without_a_station_is_refused(client, clerk):
+    client.force_login(clerk)
+    make_rma((ProductFactory(), 1), number="RMA-1")
+
+    response = scan(client, "RMA-1")
+
+    assert response.status_code == 403
+    assert "Choose a station first" in outcome(response)
+    assert not Parcel.objects.exists()
+
+
+def test_an_inspection_station_cannot_receive(client, clerk, inspection_station):
+    client_at_station(client, clerk, inspection_station)
+    make_rma((ProductFactory(), 1), number="RMA-1")
+
+    assert client.get(DESK).url == "/station/?next=/receiving/"
+    response = scan(client, "RMA-1")
+
+    assert response.status_code == 403
+    assert "INS-01 is not a receiving station" in outcome(response)
+    assert not Parcel.objects.exists()
+
+
+def test_choosing_a_station_keeps_it_and_shows_it_in_the_header(client, clerk, station):
+    client.force_login(clerk)
+
+    response = client.post("/station/", {"station": station.pk, "next": DESK})
+
+    assert response.status_code == 302
+    assert response.url == DESK
+    assert client.session["station_id"] == station.pk
+    page = html(client.get(DESK))
+    badge = page[page.index('class="station-badge"') :]
+    assert "RCV-01" in badge[: badge.index("</a>")]
+
+
+def test_choosing_a_station_that_does_not_exist_says_so(client, clerk, station):
+    client.force_login(clerk)
+
+    response = client.post("/station/", {"station": station.pk + 999})
+
+    assert response.status_code == 422
+    assert "That station does not exist or is closed" in html(response)
+    assert "station_id" not in client.session
+
+
+def test_choosing_a_station_never_redirects_off_site(client, clerk, station):
+    client.force_login(clerk)
+
+    response = client.post("/station/", {"station": station.pk, "next": "https://evil.example/"})
+
+    assert response.url == "/"
+
+
+# --- the happy path -----------------------------------------------------------------------------
+
+
+def test_a_clerk_opens_a_parcel_and_receives_a_unit(clerk_client, clerk, station):
+    product = ProductFactory(name="Stand mixer")
+    rma = make_rma((product, 2), number="RMA-1")
+
+    opened = scan(clerk_client, "rma-1")
+
+    assert opened.status_code == 200
+    assert "RMA RMA-1 (Customer return) open. Scan each unit." in outcome(opened)
+    parcel = Parcel.objects.get()
+    assert (parcel.rma, parcel.station, parcel.received_by) == (rma, station, clerk)
+    assert parcel.status == Parcel.Status.OPEN
+
+    received = scan(clerk_client, product.sku)
+
+    assert received.status_code == 200
+    assert f"Received LPN-00000001: {product.sku} Stand mixer." in outcome(received)
+    item = ReturnItem.objects.get()
+    assert (item.lpn, item.parcel, item.product) == ("LPN-00000001", parcel, product)
+    line = rma.lines.get()
+    assert line.quantity_received == 1
+    page = html(received)
+    assert 'data-lpn="LPN-00000001"' in page
+    assert "<svg" in page
+
+
+def test_the_desk_keeps_the_open_parcel_across_a_reload(clerk_client, station, clerk):
+    product = ProductFactory(name="Stand mixer")
+    open_parcel(make_rma((product, 2), number="RMA-1"), station, clerk)
+
+    page = html(clerk_client.get(DESK))
+
+    assert "RMA RMA-1" in page
+    assert "Stand mixer" in page
+    assert "Scan a unit" in page
+
+
+def test_a_late_parcel_is_opened_with_a_warning(clerk_client):
+    product = ProductFactory()
+    make_rma((product, 1), number="RMA-1", issued_on=timezone.localdate() - timedelta(days=40))
+
+    response = scan(clerk_client, "RMA-1")
+
+    assert response.status_code == 200
+    assert "Late: the window closed on" in outcome(response)
+    assert Parcel.objects.get().is_late
+
+
+def test_a_late_parcel_under_a_hold_policy_is_parked(clerk_client):
+    hold = PolicyFactory(name="Hold late", late_arrival=ReturnPolicy.LateArrival.HOLD)
+    make_rma(
+        (ProductFactory(), 1),
+        number="RMA-1",
+        policy=hold,
+        issued_on=timezone.localdate() - timedelta(days=40),
+    )
+
+    response = scan(clerk_client, "RMA-1")
+
+    assert response.status_code == 202
+    assert "its policy holds late returns" in outcome(response)
+    assert Parcel.objects.get().status == Parcel.Status.PARKED
+    assert "No parcel open" in html(response)
+
+
+def test_an_htmx_scan_answers_with_the_desk_partial_only(clerk_client):
+    product = ProductFactory()
+    make_rma((product, 1), number="RMA-1")
+    scan(clerk_client, "RMA-1")
+
+    response = clerk_client.post(
+        SCAN, {"code": product.sku, "token": str(uuid.uuid4())}, HTTP_HX_REQUEST="true"
+    )
+
+    page = html(response)
+    assert response.status_code == 200
+    assert page.lstrip().startswith('<div id="desk"')
+    assert "<html" not in page
+    assert 'class="topbar"' not in page
+    assert "Received LPN-00000001" in page
+    assert "unitReceived" in response["HX-Trigger"]
+    assert "HX-Request" in response["Vary"]
+
+
+def test_an_htmx_error_also_answers_with_the_partial(clerk_client):
+    response = clerk_client.post(SCAN, {"code": "NOPE"}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 404
+    assert "<html" not in html(response)
+    assert "No return authorisation matches" in outcome(response)
+
+
+# --- scans the desk refuses ---------------------------------------------------------------------
+
+
+def test_an_unknown_parcel_code_is_refused_with_an_offer_to_park_it(clerk_client):
+    response = scan(clerk_client, "nope-404")
+
+    assert response.status_code == 404
+    message = outcome(response)
+    assert "No return authorisation matches" in message
+    assert "Park as exception" in message
+    assert 'name="code" value="NOPE-404"' in message
+    assert not Parcel.objects.exists()
+
+
+def test_a_cancelled_rma_is_refused_with_an_offer_to_park_it(clerk_client):
+    make_rma((ProductFactory(), 1), number="RMA-1", status=ReturnAuthorization.Status.CANCELLED)
+
+    response = scan(clerk_client, "RMA-1")
+
+    assert response.status_code == 409
+    assert "RMA RMA-1 is cancelled" in outcome(response)
+    assert "Park as exception" in outcome(response)
+    assert not Parcel.objects.exists()
+
+
+def test_a_product_not_on_the_rma_is_refused_with_an_offer_to_label_it(
+    clerk_client, station, clerk
+):
+    rma = make_rma((ProductFactory(), 1), number="RMA-1")
+    stranger = ProductFactory(name="Garden hose")
+    parcel = open_parcel(rma, station, clerk)
+
+    response = scan(clerk_client, stranger.sku)
+
+    assert response.status_code == 409
+    message = outcome(response)
+    assert "Garden hose is not on RMA RMA-1" in message
+    assert "Label it as wrong item" in message
+    assert reverse("receiving:exception_unit", args=[parcel.pk]) in message
+    assert not ReturnItem.objects.exists()
+
+
+def test_an_unknown_unit_code_offers_to_label_it_as_a_wrong_item(clerk_client, station, clerk):
+    open_parcel(make_rma((ProductFactory(), 1), number="RMA-1"), station, clerk)
+
+    response = scan(clerk_client, "MYSTERY")
+
+    assert response.status_code == 404
+    assert "neither a SKU nor a serial number on RMA RMA-1" in outcome(response)
+    assert "Label it as wrong item" in outcome(response)
+
+
+def test_one_unit_too_many_is_refused_with_an_offer_to_label_it(clerk_client, station, clerk):
+    product = ProductFactory()
+    rma = make_rma((product, 1), number="RMA-1")
+    open_parcel(rma, station, clerk)
+    scan(clerk_client, product.sku)
+    before = receiving_counts()
+
+    response = scan(clerk_client, product.sku)
+
+    assert response.status_code == 409
+    assert "are already received" in outcome(response)
+    assert "Label it as over-receipt" in outcome(response)
+    assert receiving_counts() == before
+
+
+def test_labelling_a_wrong_item_holds_it_under_its_own_lpn(clerk_client, station, clerk):
+    rma = make_rma((ProductFactory(), 1), number="RMA-1")
+    stranger = ProductFactory()
+    parcel = open_parcel(rma, station, clerk)
+
+    response = clerk_client.post(
+        reverse("receiving:exception_unit", args=[parcel.pk]),
+        {"code": stranger.sku, "kind": "wrong_item", "token": str(uuid.uuid4())},
+    )
+
+    assert response.status_code == 200
+    assert "Labelled LPN-00000001 as wrong item" in outcome(response)
+    item = ReturnItem.objects.get()
+    assert item.status == ReturnItem.Status.HELD
+    assert item.exceptions.get().kind == ReceivingException.Kind.WRONG_ITEM
+    assert rma.lines.get().quantity_received == 0
+
+
+def test_labelling_the_same_wrong_item_twice_makes_one_unit(clerk_client, station, clerk):
+    parcel = open_parcel(make_rma((ProductFactory(), 1)), station, clerk)
+    data = {"code": "MYSTERY", "kind": "wrong_item", "token": str(uuid.uuid4())}
+    url = reverse("receiving:exception_unit", args=[parcel.pk])
+    clerk_client.post(url, data)
+
+    response = clerk_client.post(url, data)
+
+    assert "Already labelled LPN-00000001" in outcome(response)
+    assert ReturnItem.objects.count() == 1
+
+
+def test_a_serialised_product_prompts_for_its_serial_and_the_next_scan_receives_it(
+    clerk_client, station, clerk
+):
+    phone = ProductFactory(name="Phone", serialised=True)
+    rma = make_rma((phone, 1), number="RMA-1")
+    open_parcel(rma, station, clerk)
+
+    prompt = scan(clerk_client, phone.sku)
+
+    assert prompt.status_code == 422
+    assert f"Scan the serial number of {phone.sku} Phone." in outcome(prompt)
+    assert f'name="serial_for" value="{phone.sku}"' in html(prompt)
+    assert not ReturnItem.objects.exists()
+
+    received = scan(clerk_client, "sn-0042", serial_for=phone.sku)
+
+    assert received.status_code == 200
+    assert "Received LPN-00000001" in outcome(received)
+    item = ReturnItem.objects.get()
+    assert item.serial_number == "SN-0042"
+    assert item.rma_line == rma.lines.get()
+
+
+def test_a_scan_sent_twice_makes_one_unit_and_says_so(clerk_client, station, clerk):
+    product = ProductFactory()
+    rma = make_rma((product, 2))
+    open_parcel(rma, station, clerk)
+    data = {"code": product.sku, "token": str(uuid.uuid4())}
+    clerk_client.post(SCAN, data)
+
+    again = clerk_client.post(SCAN, data)
+
+    assert again.status_code == 200
+    assert "Already received as LPN-00000001: that scan was sent twice." in outcome(again)
+    assert ReturnItem.objects.count() == 1
+    assert rma.lines.get().quantity_received == 1
+
+
+def test_scanning_another_rma_while_a_parcel_is_open_says_to_close_it_first(
+    clerk_client, station, clerk
+):
+    open_parcel(make_rma((ProductFactory(), 1), number="RMA-1"), station, clerk)
+    make_rma((ProductFactory(), 1), number="RMA-2")
+    before = receiving_counts()
+
+    response = scan(clerk_client, "RMA-2")
+
+    assert response.status_code == 409
+    assert "That is RMA RMA-2. Close this parcel (F9)" in outcome(response)
+    assert receiving_counts() == before
+
+
+def test_scanning_the_open_parcels_own_code_asks_for_a_unit(clerk_client, station, clerk):
+    open_parcel(make_rma((ProductFactory(), 1), number="RMA-1"), station, clerk)
+
+    response = scan(clerk_client, "RMA-1")
+
+    assert response.status_code == 409
+    assert "own code (RMA-1). Scan a unit" in outcome(response)
+
+
+# --- closing and parking ------------------------------------------------------------------------
+
+
+def test_closing_a_parcel_reports_what_is_short(clerk_client, station, clerk):
+    kettle, toaster = ProductFactory(sku="KETTLE"), ProductFactory(sku="TOASTER")
+    parcel = open_parcel(make_rma((kettle, 2), (toaster, 1)), station, clerk)
+    scan(clerk_client, "KETTLE")
+
+    response = clerk_client.post(reverse("receiving:close", args=[parcel.pk]))
+
+    assert response.status_code == 200
+    assert "Parcel closed. Short: 1 × KETTLE, 1 × TOASTER." in outcome(response)
+    assert "No parcel open" in html(response)
+    parcel.refresh_from_db()
+    assert parcel.status == Parcel.Status.CLOSED
+
+
+def test_closing_a_complete_parcel_says_nothing_is_short(clerk_client, station, clerk):
+    product = ProductFactory()
+    parcel = open_parcel(make_rma((product, 1)), station, clerk)
+    scan(clerk_client, product.sku)
+
+    response = clerk_client.post(reverse("receiving:close", args=[parcel.pk]))
+
+    assert "Parcel closed, nothing short." in outcome(response)
+
+
+def test_closing_a_parcel_twice_is_refused_and_changes_nothing(clerk_client, station, clerk):
+    parcel = open_parcel(make_rma((ProductFactory(), 1)), station, clerk)
+    url = reverse("receiving:close", args=[parcel.pk])
+    clerk_client.post(url)
+    before = receiving_counts()
+
+    response = clerk_client.post(url)
+
+    assert response.status_code == 409
+    assert "This parcel is closed" in outcome(response)
+    assert receiving_counts() == before
+
+
+def test_parking_the_open_parcel_with_a_reason(clerk_client, station, clerk):
+    parcel = open_parcel(make_rma((ProductFactory(), 1)), station, clerk)
+
+    response = clerk_client.post(PARK, {"reason": "Box empty"})
+
+    assert response.status_code == 200
+    assert "Parcel parked: put it on the exception shelf." in outcome(response)
+    parcel.refresh_from_db()
+    assert parcel.status == Parcel.Status.PARKED
+    assert parcel.exceptions.get().message == "Box empty"
+
+
+def test_parking_the_open_parcel_without_a_reason_asks_for_one(clerk_client, station, clerk):
+    parcel = open_parcel(make_rma((ProductFactory(), 1)), station, clerk)
+    before = receiving_counts()
+
+    response = clerk_client.post(PARK, {"reason": ""})
+
+    assert response.status_code == 422
+    assert "Say why the parcel is parked" in outcome(response)
+    parcel.refresh_from_db()
+    assert parcel.status == Parcel.Status.OPEN
+    assert receiving_counts() == before
+
+
+def test_parking_an_unknown_code_without_a_reason_puts_it_in_the_queue(clerk_client):
+    response = clerk_client.post(PARK, {"code": "NOPE-404"})
+
+    assert response.status_code == 200
+    parcel = Parcel.objects.get()
+    assert (parcel.scanned_code, parcel.status, parcel.rma) == ("NOPE-404", "parked", None)
+    assert parcel.exceptions.get().kind == ReceivingException.Kind.UNMATCHED
+
+
+def test_parking_the_same_unknown_code_twice_parks_one_parcel(clerk_client):
+    clerk_client.post(PARK, {"code": "NOPE-404", "reason": "No paperwork"})
+
+    response = clerk_client.post(PARK, {"code": "NOPE-404", "reason": "No paperwork"})
+
+    assert response.status_code == 200
+    assert Parcel.objects.count() == 1
+    assert ReceivingException.objects.count() == 1
+
+
+def test_parking_with_nothing_to_park_says_so(clerk_client):
+    response = clerk_client.post(PARK, {})
+
+    assert response.status_code == 422
+    assert "There is no parcel to park." in outcome(response)
+    assert not Parcel.objects.exists()
+
+
+def test_parking_the_code_of_a_receivable_rma_is_refused_without_offering_to_park(clerk_client):
+    make_rma((ProductFactory(), 1), number="RMA-1")
+
+    response = clerk_client.post(PARK, {"code": "RMA-1"})
+
+    assert response.status_code == 409
+    assert "which can be received" in outcome(response)
+    assert "Park as exception" not in outcome(response)
+    assert not Parcel.objects.exists()
+
+
+# --- CSRF and labels ----------------------------------------------------------------------------
+
+
+def test_a_scan_without_a_csrf_token_is_refused(clerk, station):
+    csrf_client = client_at_station(Client(enforce_csrf_checks=True), clerk, station)
+    make_rma((ProductFactory(), 1), number="RMA-1")
+
+    response = scan(csrf_client, "RMA-1")
+
+    assert response.status_code == 403
+    assert not Parcel.objects.exists()
+
+
+def test_the_label_page_shows_the_lpn_and_its_barcode(clerk_client, station, clerk):
+    product = ProductFactory(name="Stand mixer")
+    open_parcel(make_rma((product, 1), number="RMA-1"), station, clerk)
+    scan(clerk_client, product.sku)
+
+    response = clerk_client.get(reverse("receiving:label", args=["LPN-00000001"]))
+
+    page = html(response)
+    assert response.status_code == 200
+    assert "LPN-00000001" in page
+    assert '<svg class="barcode"' in page
+    assert 'aria-label="Barcode LPN-00000001"' in page
+    assert "Stand mixer" in page
+
+
+def test_the_label_page_of_an_unknown_lpn_is_not_found(clerk_client):
+    assert clerk_client.get(reverse("receiving:label", args=["LPN-99999999"])).status_code == 404
