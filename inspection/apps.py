@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class InspectionConfig(AppConfig):
     name = "inspection"
     verbose_name = "Inspection and grading"
+
+    def ready(self) -> None:
+        from returns_desk.signals import demo_data_loaded
+
+        from .demo import load_demo_checklists
+
+        demo_data_loaded.connect(load_demo_checklists, dispatch_uid="inspection_demo")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("station/", views.choose_station, name="station"),
     path("receiving/", include((receiving_patterns, "receiving"))),
+    path("inspection/", include("inspection.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,13 +6,11 @@ error into a message with a 4xx -> answer htmx with the `desk` partial, anyone e
 
 import uuid
 from dataclasses import dataclass, field
-from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -31,6 +29,7 @@ from .forms import ExceptionUnitForm, ParkForm, ScanForm, StationForm
 from .labels import code128_svg
 from .middleware import STATION_SESSION_KEY
 from .models import ItemEvent, Parcel, ReceivingException, ReturnItem, RMALine
+from .stations import station_required
 
 RECEIVE = "returns_desk.receive_returns"
 
@@ -74,22 +73,11 @@ def choose_station(request: HttpRequest) -> HttpResponse:
     return render(request, "returns_desk/station.html", {"form": form, "next": next_url})
 
 
-def receiving_station_required(view):
-    """Receiving acts only at a receiving station: pick one first (GET), or be refused (POST)."""
+def _refuse(request: HttpRequest, message: str) -> HttpResponse:
+    return _respond(request, None, Outcome("error", message), status=403)
 
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        station = request.station
-        if station and station.can_receive:
-            return view(request, *args, **kwargs)
-        if request.method == "GET":
-            return redirect(f"{reverse('station')}?next={request.path}")
-        message = (
-            f"{station.code} is not a receiving station." if station else "Choose a station first."
-        )
-        return _respond(request, None, Outcome("error", message), status=403)
 
-    return wrapper
+receiving_station_required = station_required("can_receive", refuse=_refuse)
 
 
 def _open_parcel(request: HttpRequest) -> Parcel | None:

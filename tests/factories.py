@@ -14,6 +14,7 @@ from returns_desk.models import (
     Program,
     ReasonCode,
     ReturnAuthorization,
+    ReturnItem,
     ReturnPolicy,
     RMALine,
     Site,
@@ -151,3 +152,116 @@ def make_rma(*lines: tuple, tracking: str = "", **fields) -> ReturnAuthorization
 
 def open_parcel(rma, station, user):
     return services.receive_parcel(code=rma.number, station=station, user=user)
+
+
+# Inspection: grading configuration, and units brought to a status through the real services.
+
+
+class GradeScaleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inspection.GradeScale"
+        django_get_or_create = ["name"]
+        skip_postgeneration_save = True
+
+    name = "Standard"
+    is_default = True
+
+    @factory.post_generation
+    def grades(self, create, grades, **kwargs):
+        """(code, name, min score[, caps critical]) per grade; the demo scale by default."""
+        from inspection.models import Grade
+
+        if not create or self.grades.exists():
+            return
+        default = [("A", "like new", 90), ("B", "good", 75), ("C", "fair", 50)]
+        default += [("D", "poor", 25, True), ("X", "scrap", 0)]
+        for code, name, min_score, *cap in grades or default:
+            Grade.objects.create(
+                scale=self, code=code, name=name, min_score=min_score, caps_critical=bool(cap)
+            )
+
+
+class CriterionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inspection.GradingCriterion"
+
+    category = factory.SubFactory(CategoryFactory)
+    question = factory.Sequence(lambda n: f"Question {n}")
+    kind = "pass_fail"
+    weight = 1
+    order = factory.Sequence(lambda n: n)
+
+
+def make_unit_at(
+    status: str,
+    *,
+    station: Station,
+    user: User,
+    product: Product | None = None,
+    answers: dict | None = None,
+    serial: str = "",
+    **rma_fields,
+):
+    """A unit received on its own RMA and brought to `status` through the services.
+
+    Inspected units answer every question of their checklist with `answers` (criterion id ->
+    raw answer) or else the best answer. Disposition does not exist yet, so 'disposed' is
+    reached with the core's `move_item`, as the disposition service will.
+    """
+    from django.db import transaction
+
+    from inspection import services as inspection
+    from inspection.selectors import checklist_for
+
+    Status = ReturnItem.Status
+    product = product or ProductFactory()
+    if status == Status.HELD:
+        rma = make_rma((ProductFactory(), 1), **rma_fields)
+        parcel = open_parcel(rma, station, user)
+        item, _ = services.receive_exception_unit(
+            parcel=parcel, code=product.sku, kind="wrong_item", station=station, user=user
+        )
+        return item
+    rma = make_rma((product, 1, serial) if serial else (product, 1), **rma_fields)
+    item, _ = services.receive_unit(
+        parcel=open_parcel(rma, station, user),
+        code=serial or product.sku,
+        station=station,
+        user=user,
+    )
+    if status == Status.RECEIVED:
+        return item
+    started = inspection.start_inspection(lpn=item.lpn, station=station, user=user)
+    if status == Status.INSPECTING:
+        return ReturnItem.objects.get(pk=item.pk)
+    if answers is None:
+        answers = {c.pk: best_answer(c) for c in checklist_for(started.item)}
+    inspection.record_answers(inspection=started, answers=answers, station=station, user=user)
+    inspection.complete_inspection(inspection=started, station=station, user=user)
+    item = ReturnItem.objects.get(pk=item.pk)
+    if status == Status.DISPOSED:
+        with transaction.atomic():
+            locked = ReturnItem.objects.select_for_update().get(pk=item.pk)
+            services.move_item(
+                locked, to_status=Status.DISPOSED, action="disposed", user=user, station=station
+            )
+        item.refresh_from_db()
+    return item
+
+
+def best_answer(criterion) -> str:
+    """The answer that earns a criterion's full points."""
+    match criterion.kind:
+        case "pass_fail":
+            return "pass"
+        case "scale":
+            return str(criterion.scale_max)
+        case "choice":
+            best = max(option["points"] for option in criterion.options)
+            return str(1 + [option["points"] for option in criterion.options].index(best))
+        case "measure":
+            return str(
+                criterion.min_value if criterion.min_value is not None else criterion.max_value
+            )
+        case _:
+            return "OK"

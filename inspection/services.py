@@ -1,0 +1,257 @@
+"""Every change inspection makes to a unit, one function per action.
+
+Each runs in one transaction and locks the unit first, then its inspection (always in that
+order, so two stations never deadlock), and moves the unit through returns_desk's transition
+table with `move_item`. On SQLite, where row locks are ignored, the IMMEDIATE transaction mode
+serialises writers and the one-active-inspection constraint holds the promise on both.
+"""
+
+from collections.abc import Mapping, Sequence
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from returns_desk.models import ReturnItem, Station
+from returns_desk.scanning import canonical
+from returns_desk.services import move_item
+
+from .exceptions import (
+    InspectedElsewhere,
+    InspectionNotOpen,
+    InvalidAnswers,
+    NoChecklist,
+    NotInspectable,
+    ReasonRequired,
+    ReopenRefused,
+    UnknownUnit,
+)
+from .models import Answer, Inspection, Photo
+from .photos import prepare_photo
+from .selectors import checklist_for, grade_marks, mark_answers, scale_for
+
+Status = ReturnItem.Status
+SUPERVISE = "returns_desk.supervise_returns"
+# Where a unit is once its disposition is decided: only a supervisor can bring it back.
+AFTER_DISPOSITION = {Status.AWAITING_APPROVAL, Status.DISPOSED, Status.PUT_AWAY}
+REFUSALS = {
+    Status.HELD: "{lpn} is held for a supervisor: it cannot be inspected until they release it.",
+    Status.IN_REPAIR: "{lpn} is in repair; it comes back to inspection when the repair is done.",
+    Status.CLOSED: "{lpn} is closed: its return is finished.",
+    **dict.fromkeys(
+        AFTER_DISPOSITION,
+        "{lpn} already has a disposition ({status}); a supervisor must reopen it first.",
+    ),
+}
+
+
+def _lock_item(item: ReturnItem) -> ReturnItem:
+    return (
+        ReturnItem.objects.select_for_update(of=("self",))
+        .select_related("product", "rma_line__rma")
+        .get(pk=item.pk)
+    )
+
+
+def _lock_open_inspection(inspection: Inspection, item: ReturnItem, station: Station) -> Inspection:
+    """Re-read the inspection of the locked `item` under a lock; refuse if it is not open here."""
+    inspection = (
+        Inspection.objects.select_for_update(of=("self",))
+        .select_related("station")
+        .get(pk=inspection.pk, item=item)
+    )
+    inspection.item = item
+    if not inspection.is_open:
+        state = "superseded" if inspection.superseded else f"graded {inspection.grade_code}"
+        raise InspectionNotOpen(
+            f"This inspection of {inspection.item.lpn} is already {state}. Scan the next unit."
+        )
+    if inspection.station_id != station.pk:
+        raise InspectedElsewhere(
+            f"{inspection.item.lpn} is being inspected at {inspection.station.code}."
+        )
+    return inspection
+
+
+@transaction.atomic
+def start_inspection(*, lpn: str, station: Station, user: AbstractBaseUser) -> Inspection:
+    """Open an inspection of the unit labelled `lpn` and move it to 'inspecting'.
+
+    Scanning a unit already open at this station resumes its inspection; scanning an inspected
+    unit (before disposition) starts a re-inspection that supersedes the previous one, which
+    stays in history. Raises UnknownUnit, NotInspectable, InspectedElsewhere, NoChecklist.
+    """
+    lpn = canonical(lpn)
+    found = ReturnItem.objects.filter(lpn=lpn).only("pk").first()
+    if found is None:
+        raise UnknownUnit(f"No unit is labelled '{lpn}'. Scan the LPN label on the unit.")
+    if not station.can_inspect:
+        raise NotInspectable(f"{station.code} is not an inspection station. Choose another.")
+    item = _lock_item(found)
+    current = (
+        Inspection.objects.select_for_update(of=("self",))
+        .select_related("station")
+        .filter(item=item, superseded=False)
+        .first()
+    )
+    if item.status == Status.INSPECTING and current and current.is_open:
+        if current.station_id != station.pk:
+            raise InspectedElsewhere(
+                f"{lpn} is being inspected at {current.station.code}. "
+                "Finish it there, or ask a supervisor."
+            )
+        return current
+    if item.status in REFUSALS:
+        raise NotInspectable(
+            REFUSALS[item.status].format(lpn=lpn, status=item.get_status_display().lower())
+        )
+    if not checklist_for(item).exists():
+        category = item.product.category if item.product else "unknown product"
+        raise NoChecklist(f"There is no checklist for {category}: ask an admin to set one up.")
+    details = {}
+    if current is not None:
+        current.superseded = True
+        current.save(update_fields=["superseded"])
+        details = {"supersedes": current.pk, "previous_grade": current.grade_code}
+    try:
+        with transaction.atomic():
+            inspection = Inspection.objects.create(item=item, station=station, inspector=user)
+    except IntegrityError:
+        # Only reachable on a database without row locks racing another station.
+        raise InspectedElsewhere(f"{lpn} was just opened at another station.") from None
+    move_item(
+        item,
+        to_status=Status.INSPECTING,
+        action="reinspection_started" if current else "inspection_started",
+        user=user,
+        station=station,
+        details={"inspection": inspection.pk, **details},
+    )
+    return inspection
+
+
+@transaction.atomic
+def record_answers(
+    *,
+    inspection: Inspection,
+    answers: Mapping[int, str],
+    station: Station,
+    user: AbstractBaseUser,
+    notes: str = "",
+    photos: Sequence[UploadedFile] = (),
+) -> Inspection:
+    """Save answers (criterion id -> raw answer), notes and photos on an open inspection.
+
+    Each answer keeps a snapshot of its criterion. Blank answers to optional questions are
+    skipped; a later answer to the same question replaces the earlier one. Nothing is saved
+    if anything is wrong. Raises InspectionNotOpen, InspectedElsewhere, ForgedAnswer,
+    InvalidAnswers, PhotoRejected.
+    """
+    item = _lock_item(inspection.item)
+    inspection = _lock_open_inspection(inspection, item, station)
+    marks, errors = mark_answers(item, list(checklist_for(item)), answers)
+    if errors:
+        raise InvalidAnswers(f"{len(errors)} answer(s) need correcting.", errors)
+    files = [prepare_photo(photo) for photo in photos]
+    for criterion, answer in marks:
+        Answer.objects.update_or_create(
+            inspection=inspection,
+            criterion=criterion,
+            defaults={
+                "question": criterion.question,
+                "kind": criterion.kind,
+                "weight": criterion.weight,
+                "critical": criterion.critical,
+                "order": criterion.order,
+                "value": answer.value,
+                "earned": answer.earned,
+                "failed": answer.failed,
+            },
+        )
+    for file in files:
+        Photo.objects.create(inspection=inspection, image=file)
+    if notes != inspection.notes:
+        inspection.notes = notes
+        inspection.save(update_fields=["notes"])
+    return inspection
+
+
+@transaction.atomic
+def complete_inspection(
+    *, inspection: Inspection, station: Station, user: AbstractBaseUser
+) -> Inspection:
+    """Grade the recorded answers, close the inspection and move the unit to 'inspected'.
+
+    Raises InspectionNotOpen (already graded: a double submit), InspectedElsewhere,
+    InvalidAnswers (required questions unanswered), NoChecklist (no grade scale).
+    """
+    item = _lock_item(inspection.item)
+    inspection = _lock_open_inspection(inspection, item, station)
+    answers = list(inspection.answers.all())
+    answered = {answer.criterion_id for answer in answers}
+    missing = {
+        criterion.pk: "Answer this question."
+        for criterion in checklist_for(item).filter(required=True)
+        if criterion.pk not in answered
+    }
+    if missing:
+        raise InvalidAnswers(f"{len(missing)} required question(s) still unanswered.", missing)
+    scale = scale_for(item)
+    if scale is None or not scale.grades.all():
+        raise NoChecklist("No grade scale is set up: ask an admin to create the default scale.")
+    graded = grade_marks(
+        scale, [(answer.weight, answer.critical, answer.mark) for answer in answers]
+    )
+    inspection.score = graded.score
+    inspection.critical_failure = graded.critical_failure
+    inspection.grade_code = graded.grade_code
+    inspection.grade = next(g for g in scale.grades.all() if g.code == graded.grade_code)
+    inspection.finished_at = timezone.now()
+    inspection.save(
+        update_fields=["score", "critical_failure", "grade", "grade_code", "finished_at"]
+    )
+    move_item(
+        item,
+        to_status=Status.INSPECTED,
+        action="inspected",
+        user=user,
+        station=station,
+        details={
+            "inspection": inspection.pk,
+            "score": str(graded.score),
+            "grade": graded.grade_code,
+            "critical_failure": graded.critical_failure,
+        },
+    )
+    return inspection
+
+
+@transaction.atomic
+def reopen_unit(
+    *, item: ReturnItem, reason: str, user: AbstractBaseUser, station: Station | None = None
+) -> ReturnItem:
+    """Bring a unit whose disposition was decided back to 'inspected' so it can be re-graded.
+
+    Only a supervisor may, and must say why. Raises ReopenRefused, ReasonRequired,
+    NotInspectable.
+    """
+    if not user.has_perm(SUPERVISE):
+        raise ReopenRefused("Only a supervisor can reopen a unit after its disposition.")
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired("Say why the unit is reopened.")
+    item = _lock_item(item)
+    if item.status not in AFTER_DISPOSITION:
+        raise NotInspectable(
+            f"{item.lpn} is {item.get_status_display().lower()}: there is nothing to reopen."
+        )
+    move_item(
+        item,
+        to_status=Status.INSPECTED,
+        action="reopened",
+        user=user,
+        station=station,
+        details={"reason": reason[:500]},
+    )
+    return item

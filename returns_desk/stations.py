@@ -1,0 +1,35 @@
+"""Views that act at a station: the one check every station screen makes before it acts."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+# Station properties a screen may require, and how the refusal names the station it wants.
+CAPABILITIES = {"can_receive": "a receiving station", "can_inspect": "an inspection station"}
+
+
+def station_required(capability: str, *, refuse: Callable[[HttpRequest, str], HttpResponse]):
+    """Let the view act only at a station with `capability` (a Station property, e.g. can_receive).
+
+    Without one, a GET goes to the station picker and comes back; anything else is answered by
+    `refuse(request, message)`, which renders the screen's own error (a 403) so the clerk sees it.
+    """
+    wanted = CAPABILITIES[capability]
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            station = request.station
+            if station and getattr(station, capability):
+                return view(request, *args, **kwargs)
+            if request.method == "GET":
+                return redirect(f"{reverse('station')}?next={request.path}")
+            message = f"{station.code} is not {wanted}." if station else "Choose a station first."
+            return refuse(request, message)
+
+        return wrapper
+
+    return decorator
