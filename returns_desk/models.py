@@ -5,6 +5,7 @@ transition table every service checks. `ItemEvent` is the append-only chain of c
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -149,6 +150,13 @@ class Channel(models.TextChoices):
     B2B = "b2b", "Business (B2B)"
 
 
+def _is_percentage(value) -> bool:
+    try:
+        return 0 <= Decimal(str(value)) <= 100
+    except ArithmeticError:
+        return False
+
+
 class ReturnPolicy(models.Model):
     class LateArrival(models.TextChoices):
         ACCEPT_AND_FLAG = "accept", "Accept and flag"
@@ -178,6 +186,11 @@ class ReturnPolicy(models.Model):
     late_arrival = models.CharField(
         max_length=10, choices=LateArrival, default=LateArrival.ACCEPT_AND_FLAG
     )
+    grade_deductions = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Percent of the price paid kept back per grade, e.g. {"B": "10", "C": "25"}.',
+    )
     rma_required = models.BooleanField(
         default=True, help_text="Parcels without an authorisation go to the exception queue."
     )
@@ -200,6 +213,12 @@ class ReturnPolicy(models.Model):
         unknown = set(self.channels or []) - set(Channel.values)
         if unknown:
             raise ValidationError({"channels": f"Unknown channels: {', '.join(sorted(unknown))}."})
+        if not isinstance(self.grade_deductions, dict) or not all(
+            _is_percentage(value) for value in self.grade_deductions.values()
+        ):
+            raise ValidationError(
+                {"grade_deductions": 'Give each grade a percentage 0..100, e.g. {"C": "25"}.'}
+            )
 
 
 class ReturnAuthorization(models.Model):
@@ -503,10 +522,6 @@ class ItemEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
 
-    @property
-    def action_label(self) -> str:
-        return self.action.replace("_", " ").capitalize()
-
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise ValueError("History events are append-only: they cannot be changed.")
@@ -514,6 +529,10 @@ class ItemEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("History events are append-only: they cannot be deleted.")
+
+    @property
+    def action_label(self) -> str:
+        return self.action.replace("_", " ").capitalize()
 
 
 class Counter(models.Model):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("station/", views.choose_station, name="station"),
     path("receiving/", include((receiving_patterns, "receiving"))),
     path("inspection/", include("inspection.urls")),
+    path("disposition/", include("disposition.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,52 @@
+"""Input shapes of the disposition screens; forms only validate, services change state."""
+
+from django import forms
+
+from returns_desk.forms import ScanCodeField
+
+from .models import Disposition, Outcome
+
+
+class ScanForm(forms.Form):
+    code = ScanCodeField(label="Scan")
+    # The unit decided last at this desk: a location scanned next confirms its put-away.
+    pending = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
+
+
+class DecideForm(forms.Form):
+    """Empty outcome takes the recommendation; another outcome is an override with a reason."""
+
+    outcome = forms.ChoiceField(
+        choices=[("", "Recommended"), *Outcome.choices],
+        required=False,
+        error_messages={"invalid_choice": "Pick one of the listed outcomes."},
+    )
+    override_reason = forms.ChoiceField(
+        label="Reason",
+        choices=[("", "Pick a reason"), *Disposition.OverrideReason.choices],
+        required=False,
+        error_messages={"invalid_choice": "Pick one of the listed reasons."},
+    )
+    override_note = forms.CharField(label="Note", max_length=300, required=False)
+    # The inspection whose grade the clerk saw, so a unit re-graded meanwhile is not decided blind.
+    inspection = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class ApprovalForm(forms.Form):
+    note = forms.CharField(max_length=300, required=False)
+
+
+class CloseLotForm(forms.Form):
+    weight_kg = forms.DecimalField(
+        label="Weight (kg)", max_digits=10, decimal_places=2, min_value=0, required=False
+    )
+    notes = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RepairForm(forms.Form):
+    notes = forms.CharField(
+        max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    cost = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)

@@ -1,0 +1,494 @@
+"""Where each graded unit goes next: rules, decisions, refunds, outbound lots and repairs.
+
+A `Disposition` is the decision for one unit; at most one is active per unit (a database
+constraint), so two stations or a double Enter can never decide the same unit twice. A unit
+that comes back from repair, or is reopened by a supervisor, gets a new one and the old one
+stays as history.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from inspection.models import Inspection
+from returns_desk.models import ProductCategory, Program, ReasonCode, ReturnItem, RMALine, Station
+
+from . import rules
+
+
+class Outcome(models.TextChoices):
+    RESTOCK = "restock", "Restock"
+    REPAIR = "repair", "Repair"
+    REFURBISH = "refurbish", "Refurbish"
+    RECYCLE = "recycle", "Recycle"
+    DONATE = "donate", "Donate"
+    RETURN_TO_VENDOR = "return_to_vendor", "Return to vendor"
+    LIQUIDATE = "liquidate", "Liquidate"
+    QUARANTINE = "quarantine", "Quarantine / destroy"
+
+
+# Outcomes whose units go to a workbench and come back to inspection when the work is done.
+WORKSHOP_OUTCOMES = (Outcome.REPAIR, Outcome.REFURBISH)
+# Outcomes whose lot manifest doubles as a certificate of destruction.
+DESTRUCTION_OUTCOMES = {Outcome.RECYCLE, Outcome.QUARANTINE}
+
+
+class RefundTreatment(models.TextChoices):
+    FULL = "full", "Full refund"
+    MINUS_FEE = "minus_fee", "Refund minus restocking fee"
+    NONE = "none", "No refund"
+    REPLACEMENT = "replacement", "Replacement unit"
+    STORE_CREDIT = "store_credit", "Store credit"
+
+
+class Partner(models.Model):
+    class Kind(models.TextChoices):
+        RECYCLER = "recycler", "Recycler"
+        CHARITY = "charity", "Charity"
+        VENDOR = "vendor", "Vendor"
+        LIQUIDATOR = "liquidator", "Liquidator"
+        REPAIRER = "repairer", "Repairer"
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind)
+    contact_email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    licence_number = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="Waste carrier or treatment permit, printed on certificates of destruction.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DispositionRule(models.Model):
+    """One line of the rule set: the first active rule, by order, whose conditions all hold fires.
+
+    Empty conditions match anything, so a rule with none is a catch-all.
+    """
+
+    class Tri(models.TextChoices):
+        ANY = "any", "Any"
+        YES = "yes", "Yes"
+        NO = "no", "No"
+
+    order = models.PositiveIntegerField(help_text="Lower runs first.")
+    name = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+    programs = models.ManyToManyField(Program, blank=True, related_name="+")
+    reasons = models.ManyToManyField(ReasonCode, blank=True, related_name="+")
+    grades = models.CharField(
+        max_length=60, blank=True, help_text="Grade codes separated by commas, e.g. A,B."
+    )
+    categories = models.ManyToManyField(ProductCategory, blank=True, related_name="+")
+    critical_failure = models.CharField(max_length=3, choices=Tri, default=Tri.ANY)
+    min_value = models.DecimalField(
+        "unit value from", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        "unit value below", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    in_warranty = models.CharField(max_length=3, choices=Tri, default=Tri.ANY)
+    recall = models.CharField(max_length=3, choices=Tri, default=Tri.ANY)
+    min_days = models.PositiveIntegerField("days since purchase from", null=True, blank=True)
+    max_days = models.PositiveIntegerField("days since purchase up to", null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome)
+    destination_bin = models.CharField(
+        max_length=30, blank=True, help_text="A location code, e.g. RESTOCK-A. Or pick a partner."
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="rules"
+    )
+    refund = models.CharField(
+        max_length=20, choices=RefundTreatment, default=RefundTreatment.MINUS_FEE
+    )
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_value__isnull=True)
+                | Q(max_value__isnull=True)
+                | Q(min_value__lt=F("max_value")),
+                name="rule_value_range_well_formed",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_days__isnull=True)
+                | Q(max_days__isnull=True)
+                | Q(min_days__lte=F("max_days")),
+                name="rule_days_range_well_formed",
+            ),
+            models.CheckConstraint(
+                condition=Q(destination_bin="") | Q(partner__isnull=True),
+                name="rule_goes_to_a_bin_or_a_partner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.grades = ",".join(sorted(rules.parse_codes(self.grades)))
+        self.destination_bin = self.destination_bin.strip().upper()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors = {}
+        values, days = (self.min_value, self.max_value), (self.min_days, self.max_days)
+        if None not in values and values[0] >= values[1]:
+            errors["max_value"] = "The upper value must be above the lower one."
+        if None not in days and days[0] > days[1]:
+            errors["max_days"] = "The upper number of days must not be below the lower one."
+        if self.destination_bin and self.partner_id:
+            errors["partner"] = "Send units to a bin or to a partner, not both."
+        if errors:
+            raise ValidationError(errors)
+
+    def conditions(self, *, programs=None, reasons=None, categories=None) -> rules.Conditions:
+        """The rule's conditions for the matcher; programs, reasons, categories prefetched.
+
+        A form checking a rule before it is saved passes the related rows it was given.
+        """
+        programs = self.programs.all() if programs is None else programs
+        reasons = self.reasons.all() if reasons is None else reasons
+        categories = self.categories.all() if categories is None else categories
+        return rules.Conditions(
+            programs=frozenset(program.code for program in programs),
+            reasons=frozenset(reason.code for reason in reasons),
+            grades=rules.parse_codes(self.grades),
+            categories=frozenset(category.code for category in categories),
+            critical_failure=rules.tri(self.critical_failure),
+            min_value=self.min_value,
+            max_value=self.max_value,
+            in_warranty=rules.tri(self.in_warranty),
+            recall=rules.tri(self.recall),
+            min_days=self.min_days,
+            max_days=self.max_days,
+        )
+
+
+class DefaultDestination(models.Model):
+    """Where an outcome chosen by override goes, since no rule chose it."""
+
+    outcome = models.CharField(max_length=20, choices=Outcome, unique=True)
+    destination_bin = models.CharField(max_length=30, blank=True)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["outcome"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(destination_bin="") | Q(partner__isnull=True),
+                name="default_destination_bin_or_partner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} → {self.partner or self.destination_bin}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.destination_bin = self.destination_bin.strip().upper()
+        super().save(*args, **kwargs)
+
+
+class DispositionSettings(models.Model):
+    """The one row of disposition settings an admin may change (override approval, repairs)."""
+
+    override_value_threshold = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("100.00"),
+        validators=[MinValueValidator(0)],
+        help_text="An override of a unit worth more than this waits for a supervisor.",
+    )
+    outcomes_needing_approval = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Outcome codes an override to which always waits for a supervisor.",
+    )
+    max_repair_cycles = models.PositiveSmallIntegerField(
+        default=2, help_text="After this many repairs a unit goes to end of life."
+    )
+    end_of_life_outcome = models.CharField(max_length=20, choices=Outcome, default=Outcome.RECYCLE)
+    warranty_days = models.PositiveIntegerField(
+        default=365, help_text="A unit bought this many days ago or fewer is under warranty."
+    )
+
+    class Meta:
+        verbose_name = "disposition settings"
+        verbose_name_plural = "disposition settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_settings_row")]
+
+    def __str__(self) -> str:
+        return "Disposition settings"
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        unknown = set(self.outcomes_needing_approval or []) - set(Outcome.values)
+        if unknown:
+            raise ValidationError(
+                {"outcomes_needing_approval": f"Unknown outcomes: {', '.join(sorted(unknown))}."}
+            )
+
+    @classmethod
+    def load(cls) -> "DispositionSettings":
+        return cls.objects.get_or_create(pk=1)[0]
+
+    def needs_approval(self, *, outcome: str, unit_value: Decimal) -> bool:
+        return unit_value > self.override_value_threshold or (
+            outcome in self.outcomes_needing_approval
+        )
+
+
+class Lot(models.Model):
+    """Units leaving together for one partner and outcome; one open lot per pair at a time."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    code = models.CharField(max_length=20, unique=True, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="lots")
+    outcome = models.CharField(max_length=20, choices=Outcome)
+    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    weight_kg = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["status", "opened_at"], name="lot_status_age")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "outcome"],
+                condition=Q(status="open"),
+                name="one_open_lot_per_partner_outcome",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(closed_at__isnull=False),
+                name="closed_lot_has_a_close_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def certifies_destruction(self) -> bool:
+        return self.outcome in DESTRUCTION_OUTCOMES
+
+
+class Disposition(models.Model):
+    class Status(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", "Override awaiting approval"
+        DECIDED = "decided", "Decided"
+        COMPLETED = "completed", "Completed (repaired, back to inspection)"
+        REJECTED = "rejected", "Override rejected"
+        SUPERSEDED = "superseded", "Superseded (unit reopened)"
+
+    ACTIVE = (Status.AWAITING_APPROVAL, Status.DECIDED)
+
+    class OverrideReason(models.TextChoices):
+        BETTER_THAN_GRADED = "better_than_graded", "Condition better than graded"
+        WORSE_THAN_GRADED = "worse_than_graded", "Condition worse than graded"
+        MISSING_PARTS = "missing_parts", "Missing parts or accessories"
+        PARTNER_UNAVAILABLE = "partner_unavailable", "Destination unavailable"
+        CUSTOMER_GOODWILL = "customer_goodwill", "Customer goodwill"
+        OTHER = "other", "Other (see note)"
+
+    class Approval(models.TextChoices):
+        NOT_NEEDED = "", "Not needed"
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    item = models.ForeignKey(ReturnItem, on_delete=models.PROTECT, related_name="dispositions")
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    grade_code = models.CharField(max_length=10, blank=True)
+    rule = models.ForeignKey(
+        DispositionRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The rule's name and its checks as they were: editing the rule set never rewrites history.
+    rule_name = models.CharField(max_length=100, blank=True)
+    explanation = models.JSONField(default=list, blank=True)
+    recommended_outcome = models.CharField(max_length=20, choices=Outcome)
+    chosen_outcome = models.CharField(max_length=20, choices=Outcome)
+    override_reason = models.CharField(max_length=30, choices=OverrideReason, blank=True)
+    override_note = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=20, choices=Status)
+    destination_bin = models.CharField(max_length=30, blank=True)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="dispositions"
+    )
+    lot = models.ForeignKey(
+        Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="dispositions"
+    )
+    refund_treatment = models.CharField(max_length=20, choices=RefundTreatment)
+    station = models.ForeignKey(
+        Station, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+    approval = models.CharField(max_length=10, choices=Approval, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        permissions = [("decide_disposition", "Can decide where inspected units go")]
+        indexes = [
+            models.Index(fields=["status", "decided_at"], name="disposition_queue"),
+            models.Index(fields=["chosen_outcome", "decided_at"], name="disposition_mix"),
+        ]
+        constraints = [
+            # Exactly once: a double Enter or a second station can never add a second decision.
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=Q(status__in=["awaiting_approval", "decided"]),
+                name="one_active_disposition_per_unit",
+            ),
+            models.CheckConstraint(
+                condition=Q(chosen_outcome=F("recommended_outcome")) | ~Q(override_reason=""),
+                name="override_has_a_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="awaiting_approval") | Q(approval="pending"),
+                name="awaiting_disposition_has_pending_approval",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} → {self.get_chosen_outcome_display()}"
+
+    @property
+    def is_override(self) -> bool:
+        return self.chosen_outcome != self.recommended_outcome
+
+    @property
+    def put_away_code(self) -> str:
+        """The code the clerk scans where the unit is put: the lot's, else the bin's."""
+        return self.lot.code if self.lot_id else self.destination_bin
+
+    @property
+    def destination_label(self) -> str:
+        if self.lot_id:
+            return f"Lot {self.lot.code} ({self.partner})"
+        if self.partner_id:
+            return str(self.partner)
+        return self.destination_bin or "Supervisor's shelf (no destination set)"
+
+
+class RefundInstruction(models.Model):
+    """What the commerce system should pay back for one unit; the desk never moves money.
+
+    One per unit, kept across repair cycles and re-decisions, so a unit is refunded once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RELEASED = "released", "Released"
+        EXPORTED = "exported", "Exported"
+
+    ALLOWED = {
+        Status.PENDING: {Status.RELEASED},
+        Status.RELEASED: {Status.EXPORTED},
+        Status.EXPORTED: set(),
+    }
+
+    item = models.OneToOneField(ReturnItem, on_delete=models.PROTECT, related_name="refund")
+    disposition = models.ForeignKey(Disposition, on_delete=models.PROTECT, related_name="refunds")
+    rma_line = models.ForeignKey(
+        RMALine, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    treatment = models.CharField(max_length=20, choices=RefundTreatment)
+    price_paid = models.DecimalField(max_digits=10, decimal_places=2)
+    fee_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    fee_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    fee_waived = models.BooleanField(default=False)
+    deduction_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    deduction_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+    exported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="refund_status_age")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) & Q(amount__lte=F("price_paid")),
+                name="refund_within_price_paid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.get_treatment_display()} {self.amount}"
+
+
+class RepairOrder(models.Model):
+    """A work order on the repair or refurbishment bench; finishing it sends the unit back."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled (decision withdrawn)"
+
+    item = models.ForeignKey(ReturnItem, on_delete=models.PROTECT, related_name="repair_orders")
+    disposition = models.OneToOneField(
+        Disposition, on_delete=models.PROTECT, related_name="repair_order"
+    )
+    kind = models.CharField(max_length=20, choices=[(o, o.label) for o in WORKSHOP_OUTCOMES])
+    cycle = models.PositiveSmallIntegerField(help_text="1 for the unit's first repair.")
+    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
+    notes = models.TextField(blank=True, max_length=4000)
+    cost = models.DecimalField(
+        max_digits=10, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["opened_at"]
+        indexes = [models.Index(fields=["status", "opened_at"], name="repair_queue")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"], condition=Q(status="open"), name="one_open_repair_per_unit"
+            ),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="repair_cost_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"RO-{self.pk:06d} {self.item}"

@@ -1,0 +1,205 @@
+"""Reads disposition needs in several places: a unit's facts, its recommendation, its refund."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from inspection.models import Inspection
+from returns_desk.models import Program, ReturnItem
+
+from . import refunds, rules
+from .models import (
+    WORKSHOP_OUTCOMES,
+    DefaultDestination,
+    Disposition,
+    DispositionRule,
+    DispositionSettings,
+    Outcome,
+    Partner,
+    RefundTreatment,
+    RepairOrder,
+)
+
+# Where a unit goes when neither a rule nor a default destination names a place for it.
+FALLBACK_BIN = "EXCEPTIONS"
+ITEM_RELATED = (
+    "product__category",
+    "rma_line__rma__program",
+    "rma_line__rma__policy",
+    "rma_line__reason",
+)
+
+
+def current_inspection(item: ReturnItem) -> Inspection | None:
+    """The unit's grade: its latest finished inspection that no re-inspection replaced."""
+    return (
+        Inspection.objects.filter(item=item, superseded=False, finished_at__isnull=False)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+
+
+def active_rules() -> QuerySet[DispositionRule]:
+    return (
+        DispositionRule.objects.filter(active=True)
+        .select_related("partner")
+        .prefetch_related("programs", "reasons", "categories")
+        .order_by("order", "pk")
+    )
+
+
+def facts_for(
+    item: ReturnItem, inspection: Inspection | None, config: DispositionSettings
+) -> rules.Facts:
+    """What the rules know of a unit (related rows loaded with ITEM_RELATED).
+
+    Under warranty: returned on a warranty program, or bought within the warranty period.
+    Recall: returned on a recall program.
+    """
+    line = item.rma_line
+    rma = line.rma if line else None
+    days = None
+    if rma and rma.purchased_on:
+        days = max((timezone.localdate() - rma.purchased_on).days, 0)
+    kind = rma.program.kind if rma else ""
+    product = item.product
+    return rules.Facts(
+        program=rma.program.code if rma else "",
+        reason=line.reason.code if line else "",
+        grade=inspection.grade_code if inspection else "",
+        category=product.category.code if product else "",
+        critical_failure=inspection.critical_failure if inspection else False,
+        unit_value=product.unit_value if product else Decimal(0),
+        in_warranty=kind == Program.Kind.WARRANTY
+        or (days is not None and days <= config.warranty_days),
+        recall=kind == Program.Kind.RECALL,
+        days_since_purchase=days,
+    )
+
+
+@dataclass
+class Destination:
+    bin: str = ""
+    partner: Partner | None = None
+
+    def __str__(self) -> str:
+        return str(self.partner) if self.partner else self.bin
+
+
+def default_destination(outcome: str) -> Destination:
+    """Where an outcome picked by override goes: its configured default, else the fallback."""
+    default = DefaultDestination.objects.select_related("partner").filter(outcome=outcome).first()
+    if default is None or not (default.destination_bin or default.partner):
+        return Destination(bin=FALLBACK_BIN)
+    return Destination(bin=default.destination_bin, partner=default.partner)
+
+
+@dataclass
+class Recommendation:
+    """What the rules say for a unit, and why."""
+
+    facts: rules.Facts
+    inspection: Inspection | None
+    rule: DispositionRule | None
+    checks: list[rules.Check]
+    outcome: str
+    destination: Destination
+    refund_treatment: str
+    repairs_done: int = 0
+    end_of_life: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def outcome_label(self) -> str:
+        return Outcome(self.outcome).label
+
+    @property
+    def refund_label(self) -> str:
+        return RefundTreatment(self.refund_treatment).label
+
+    @property
+    def why(self) -> list[rules.Check]:
+        """The conditions the fired rule actually constrains (none for a catch-all)."""
+        return [check for check in self.checks if check.constrained]
+
+
+def repairs_done(item: ReturnItem) -> int:
+    return RepairOrder.objects.filter(item=item, status=RepairOrder.Status.DONE).count()
+
+
+def recommend(item: ReturnItem, config: DispositionSettings | None = None) -> Recommendation:
+    """Run the active rules on the unit (related rows loaded with ITEM_RELATED).
+
+    A unit repaired the configured maximum number of times is not sent to the bench again:
+    its recommendation becomes the end-of-life outcome. Raises nothing: a rule set without a
+    catch-all yields a recommendation without a rule, which the service refuses.
+    """
+    config = config or DispositionSettings.load()
+    inspection = current_inspection(item)
+    facts = facts_for(item, inspection, config)
+    trace = rules.first_match(((rule, rule.conditions()) for rule in active_rules()), facts)
+    rule = trace.fired
+    if rule is None:
+        return Recommendation(
+            facts,
+            inspection,
+            None,
+            [],
+            Outcome.QUARANTINE,
+            Destination(bin=FALLBACK_BIN),
+            RefundTreatment.NONE,
+            notes=["No rule matched: the rule set needs a catch-all."],
+        )
+    recommendation = Recommendation(
+        facts=facts,
+        inspection=inspection,
+        rule=rule,
+        checks=trace.checks,
+        outcome=rule.outcome,
+        destination=Destination(bin=rule.destination_bin, partner=rule.partner),
+        refund_treatment=rule.refund,
+    )
+    if rule.outcome in WORKSHOP_OUTCOMES:
+        recommendation.repairs_done = repairs_done(item)
+        if recommendation.repairs_done >= config.max_repair_cycles:
+            recommendation.end_of_life = True
+            recommendation.outcome = config.end_of_life_outcome
+            recommendation.destination = default_destination(config.end_of_life_outcome)
+            recommendation.notes.append(
+                f"Already repaired {recommendation.repairs_done} times (the most allowed is "
+                f"{config.max_repair_cycles}): end of life."
+            )
+    if not (recommendation.destination.bin or recommendation.destination.partner):
+        recommendation.destination = Destination(bin=FALLBACK_BIN)
+    return recommendation
+
+
+def refund_for(item: ReturnItem, treatment: str, grade: str) -> refunds.RefundAmount:
+    """The refund for a unit under a treatment (related rows loaded with ITEM_RELATED)."""
+    line = item.rma_line
+    if line is None:
+        return refunds.compute_refund(
+            price_paid=Decimal(0),
+            treatment=treatment,
+            fee_percent=Decimal(0),
+            fee_waived=False,
+            deduction_percent=Decimal(0),
+        )
+    policy = line.rma.policy
+    return refunds.compute_refund(
+        price_paid=line.price_paid,
+        treatment=treatment,
+        fee_percent=policy.restocking_fee_percent,
+        fee_waived=policy.fee_waived_for.filter(pk=line.reason_id).exists(),
+        deduction_percent=refunds.grade_deduction(policy.grade_deductions, grade),
+    )
+
+
+def active_disposition(item: ReturnItem) -> Disposition | None:
+    return (
+        Disposition.objects.select_related("partner", "lot", "decided_by", "approved_by")
+        .filter(item=item, status__in=Disposition.ACTIVE)
+        .first()
+    )

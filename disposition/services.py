@@ -1,0 +1,520 @@
+"""Every change disposition makes, one function per action.
+
+Each runs in one transaction and locks the unit first, then the rows of its decision (always in
+that order, so two stations never deadlock), and moves the unit through returns_desk's
+transition table with `move_item`. On SQLite, where row locks are ignored, the IMMEDIATE
+transaction mode serialises writers; the one-active-disposition constraint holds the
+exactly-once promise on both databases.
+"""
+
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from returns_desk.models import Counter, ReturnItem, Station
+from returns_desk.scanning import canonical
+from returns_desk.services import move_item, record_event
+
+from .exceptions import (
+    ApprovalRefused,
+    LotNotOpen,
+    NoRuleMatched,
+    NotAwaitingApproval,
+    NotDecidable,
+    OverrideInvalid,
+    RefundNotAllowed,
+    RepairNotOpen,
+    StaleRecommendation,
+    UnknownUnit,
+    WrongLocation,
+)
+from .models import (
+    WORKSHOP_OUTCOMES,
+    Disposition,
+    DispositionSettings,
+    Lot,
+    Outcome,
+    Partner,
+    RefundInstruction,
+    RepairOrder,
+)
+from .rules import explain
+from .selectors import ITEM_RELATED, default_destination, recommend, refund_for
+
+Status = ReturnItem.Status
+SUPERVISE = "returns_desk.supervise_returns"
+# Unit statuses in which a decision stands; deciding again there repeats the first answer.
+DECIDED_STATUSES = {Status.AWAITING_APPROVAL, Status.DISPOSED, Status.PUT_AWAY, Status.IN_REPAIR}
+
+
+def _lock_item(item: ReturnItem) -> ReturnItem:
+    # Joins are nullable (a unit held at receiving has no RMA line): lock only the unit's row.
+    return (
+        ReturnItem.objects.select_for_update(of=("self",))
+        .select_related(*ITEM_RELATED)
+        .get(pk=item.pk)
+    )
+
+
+def _lock_active(item: ReturnItem) -> Disposition | None:
+    return (
+        Disposition.objects.select_for_update(of=("self",))
+        .select_related("partner", "lot")
+        .filter(item=item, status__in=Disposition.ACTIVE)
+        .first()
+    )
+
+
+def find_unit(lpn: str) -> ReturnItem:
+    """The unit labelled `lpn`, with what the rules and screens need; raises UnknownUnit."""
+    item = ReturnItem.objects.select_related(*ITEM_RELATED).filter(lpn=canonical(lpn)).first()
+    if item is None:
+        raise UnknownUnit(f"No unit is labelled '{canonical(lpn)}'. Scan the LPN label.")
+    return item
+
+
+def _next_lot_code() -> str:
+    # The UPDATE holds the counter row's lock until commit, so two lots never share a number.
+    if not Counter.objects.filter(name="lot").update(value=F("value") + 1):
+        Counter.objects.get_or_create(name="lot")
+        Counter.objects.filter(name="lot").update(value=F("value") + 1)
+    return f"LOT-{Counter.objects.get(name='lot').value:06d}"
+
+
+def _open_lot(partner: Partner, outcome: str) -> Lot:
+    """The open lot for this partner and outcome, opened now if there is none."""
+    lot = Lot.objects.select_for_update().filter(
+        partner=partner, outcome=outcome, status=Lot.Status.OPEN
+    )
+    if found := lot.first():
+        return found
+    try:
+        with transaction.atomic():
+            return Lot.objects.create(code=_next_lot_code(), partner=partner, outcome=outcome)
+    except IntegrityError:
+        # Another station opened it in the meantime; its row is committed and visible now.
+        return Lot.objects.get(partner=partner, outcome=outcome, status=Lot.Status.OPEN)
+
+
+def _route(disposition: Disposition) -> None:
+    """Put a decided unit on its way: into its lot, or onto the repair bench's queue."""
+    if disposition.partner_id:
+        disposition.lot = _open_lot(disposition.partner, disposition.chosen_outcome)
+        disposition.save(update_fields=["lot"])
+    if disposition.chosen_outcome in WORKSHOP_OUTCOMES:
+        RepairOrder.objects.create(
+            item=disposition.item,
+            disposition=disposition,
+            kind=disposition.chosen_outcome,
+            cycle=RepairOrder.objects.filter(item=disposition.item)
+            .exclude(status=RepairOrder.Status.CANCELLED)
+            .count()
+            + 1,
+        )
+
+
+def _retire(disposition: Disposition, status: str, *, also_update: tuple[str, ...] = ()) -> None:
+    """Take a decision out of force: out of its lot, and its unstarted work order cancelled."""
+    disposition.status = status
+    disposition.lot = None
+    disposition.save(update_fields=["status", "lot", *also_update])
+    RepairOrder.objects.filter(disposition=disposition, status=RepairOrder.Status.OPEN).update(
+        status=RepairOrder.Status.CANCELLED
+    )
+
+
+def _write_refund(disposition: Disposition, *, release: bool) -> RefundInstruction:
+    """Write the unit's refund from its decision; once released, it is never recomputed."""
+    item = disposition.item
+    refund = RefundInstruction.objects.select_for_update().filter(item=item).first()
+    if refund is not None and refund.status != RefundInstruction.Status.PENDING:
+        return refund
+    amount = refund_for(item, disposition.refund_treatment, disposition.grade_code)
+    values = {
+        "disposition": disposition,
+        "rma_line": item.rma_line,
+        "treatment": disposition.refund_treatment,
+        "price_paid": item.rma_line.price_paid if item.rma_line else Decimal(0),
+        "fee_percent": amount.fee_percent,
+        "fee_amount": amount.fee_amount,
+        "fee_waived": amount.fee_waived,
+        "deduction_percent": amount.deduction_percent,
+        "deduction_amount": amount.deduction_amount,
+        "amount": amount.amount,
+    }
+    if release:
+        values |= {"status": RefundInstruction.Status.RELEASED, "released_at": timezone.now()}
+    refund, _ = RefundInstruction.objects.update_or_create(item=item, defaults=values)
+    return refund
+
+
+@transaction.atomic
+def decide_disposition(
+    *,
+    item: ReturnItem,
+    station: Station | None,
+    user: AbstractBaseUser,
+    outcome: str = "",
+    override_reason: str = "",
+    override_note: str = "",
+    inspection_id: int | None = None,
+) -> tuple[Disposition, bool]:
+    """Decide where an inspected unit goes: the rules' recommendation, or an override.
+
+    An override needs a reason; one of a unit worth more than the configured threshold, or to
+    an outcome configured as needing approval, waits for a supervisor (unit 'awaiting
+    approval', refund pending). Otherwise the unit is 'disposed', its refund released, and it
+    joins its lot or the repair queue. `inspection_id` is the grade the clerk saw: a unit
+    re-graded since is refused. Deciding a unit already decided returns that decision:
+    (disposition, created). Raises NotDecidable, StaleRecommendation, NoRuleMatched,
+    OverrideInvalid.
+    """
+    item = _lock_item(item)
+    active = _lock_active(item)
+    if item.status in DECIDED_STATUSES and active is not None:
+        return active, False
+    if item.status != Status.INSPECTED:
+        raise NotDecidable(
+            f"{item.lpn} is {item.get_status_display().lower()}: only an inspected unit can be "
+            "given a disposition."
+        )
+    config = DispositionSettings.load()
+    recommendation = recommend(item, config)
+    if recommendation.rule is None:
+        raise NoRuleMatched(
+            "No disposition rule matches this unit: an admin must end the rules with a catch-all."
+        )
+    graded = recommendation.inspection
+    if inspection_id is not None and (graded is None or graded.pk != inspection_id):
+        raise StaleRecommendation(
+            f"{item.lpn} was re-graded since this screen was shown. Check the new recommendation."
+        )
+    chosen = outcome or recommendation.outcome
+    if chosen not in Outcome.values:
+        raise OverrideInvalid("Pick one of the listed outcomes.")
+    is_override = chosen != recommendation.outcome
+    needs_approval = False
+    destination = recommendation.destination
+    if is_override:
+        _check_override(chosen, override_reason, override_note, recommendation, config)
+        destination = default_destination(chosen)
+        needs_approval = config.needs_approval(
+            outcome=chosen, unit_value=recommendation.facts.unit_value
+        )
+    else:
+        override_reason = override_note = ""
+    if active is not None:
+        # The unit was reopened or re-inspected after its last decision: that one is history.
+        _retire(active, Disposition.Status.SUPERSEDED)
+    try:
+        with transaction.atomic():
+            disposition = Disposition.objects.create(
+                item=item,
+                inspection=graded,
+                grade_code=graded.grade_code if graded else "",
+                rule=recommendation.rule,
+                rule_name=recommendation.rule.name,
+                explanation=explain(recommendation.checks),
+                recommended_outcome=recommendation.outcome,
+                chosen_outcome=chosen,
+                override_reason=override_reason,
+                override_note=override_note.strip()[:300],
+                status=Disposition.Status.AWAITING_APPROVAL
+                if needs_approval
+                else Disposition.Status.DECIDED,
+                approval=Disposition.Approval.PENDING if needs_approval else "",
+                destination_bin=destination.bin,
+                partner=destination.partner,
+                refund_treatment=recommendation.refund_treatment,
+                station=station,
+                decided_by=user,
+            )
+    except IntegrityError:
+        # Only reachable where row locks are ignored and another station won the race.
+        raise NotDecidable(f"{item.lpn} was just decided at another station.") from None
+    move_item(
+        item,
+        to_status=Status.AWAITING_APPROVAL if needs_approval else Status.DISPOSED,
+        action="override_requested" if needs_approval else "disposition_decided",
+        user=user,
+        station=station,
+        details={
+            "disposition": disposition.pk,
+            "rule": disposition.rule_name,
+            "recommended": recommendation.outcome,
+            "chosen": chosen,
+            "override_reason": override_reason,
+            "destination": str(destination),
+        },
+    )
+    if not needs_approval:
+        _route(disposition)
+    _write_refund(disposition, release=not needs_approval)
+    return disposition, True
+
+
+def _check_override(chosen, reason, note, recommendation, config) -> None:
+    if reason not in Disposition.OverrideReason.values:
+        raise OverrideInvalid("Say why the recommendation is overridden: pick a reason.")
+    if reason == Disposition.OverrideReason.OTHER and not note.strip():
+        raise OverrideInvalid("With reason 'other', write a note saying why.")
+    if chosen in WORKSHOP_OUTCOMES and recommendation.end_of_life:
+        raise OverrideInvalid(
+            f"This unit was already repaired {recommendation.repairs_done} times, the most "
+            "allowed: it cannot go to the bench again."
+        )
+
+
+def _lock_awaiting(disposition: Disposition, user: AbstractBaseUser):
+    if not user.has_perm(SUPERVISE):
+        raise ApprovalRefused("Only a supervisor can approve or reject an override.")
+    item = _lock_item(disposition.item)
+    disposition = (
+        Disposition.objects.select_for_update(of=("self",))
+        .select_related("partner")
+        .get(pk=disposition.pk)
+    )
+    disposition.item = item
+    return item, disposition
+
+
+@transaction.atomic
+def approve_override(
+    *,
+    disposition: Disposition,
+    user: AbstractBaseUser,
+    station: Station | None = None,
+    note: str = "",
+) -> Disposition:
+    """Approve an override waiting for a supervisor: the unit is 'disposed', its refund released.
+
+    Approving an approved override again changes nothing. Raises ApprovalRefused (not a
+    supervisor), NotAwaitingApproval.
+    """
+    item, disposition = _lock_awaiting(disposition, user)
+    if disposition.approval == Disposition.Approval.APPROVED:
+        return disposition
+    if disposition.status != Disposition.Status.AWAITING_APPROVAL:
+        raise NotAwaitingApproval(
+            f"This override of {item.lpn} is {disposition.get_status_display().lower()}: "
+            "there is nothing to approve."
+        )
+    disposition.status = Disposition.Status.DECIDED
+    disposition.approval = Disposition.Approval.APPROVED
+    disposition.approved_by = user
+    disposition.approved_at = timezone.now()
+    disposition.approval_note = note.strip()[:300]
+    disposition.save(
+        update_fields=["status", "approval", "approved_by", "approved_at", "approval_note"]
+    )
+    move_item(
+        item,
+        to_status=Status.DISPOSED,
+        action="override_approved",
+        user=user,
+        station=station,
+        details={"disposition": disposition.pk, "chosen": disposition.chosen_outcome},
+    )
+    _route(disposition)
+    _write_refund(disposition, release=True)
+    return disposition
+
+
+@transaction.atomic
+def reject_override(
+    *,
+    disposition: Disposition,
+    user: AbstractBaseUser,
+    note: str,
+    station: Station | None = None,
+) -> Disposition:
+    """Reject an override waiting for a supervisor: the unit goes back to 'inspected'.
+
+    The clerk then decides again, usually taking the recommendation; the refund stays pending
+    until then. Raises ApprovalRefused, OverrideInvalid (no note), NotAwaitingApproval.
+    """
+    if not note.strip():
+        raise OverrideInvalid("Say why the override is rejected.")
+    item, disposition = _lock_awaiting(disposition, user)
+    if disposition.status != Disposition.Status.AWAITING_APPROVAL:
+        raise NotAwaitingApproval(
+            f"This override of {item.lpn} is {disposition.get_status_display().lower()}: "
+            "there is nothing to reject."
+        )
+    disposition.approval = Disposition.Approval.REJECTED
+    disposition.approved_by = user
+    disposition.approved_at = timezone.now()
+    disposition.approval_note = note.strip()[:300]
+    _retire(
+        disposition,
+        Disposition.Status.REJECTED,
+        also_update=("approval", "approved_by", "approved_at", "approval_note"),
+    )
+    move_item(
+        item,
+        to_status=Status.INSPECTED,
+        action="override_rejected",
+        user=user,
+        station=station,
+        details={"disposition": disposition.pk, "note": disposition.approval_note},
+    )
+    return disposition
+
+
+@transaction.atomic
+def put_away(
+    *, item: ReturnItem, code: str, station: Station | None, user: AbstractBaseUser
+) -> Disposition:
+    """Confirm a decided unit is where its decision sends it, by the code scanned there.
+
+    The unit becomes 'put away', or 'in repair' when it went to the bench. Confirming again
+    changes nothing. Raises NotDecidable, WrongLocation.
+    """
+    item = _lock_item(item)
+    disposition = _lock_active(item)
+    if disposition is None or disposition.status != Disposition.Status.DECIDED:
+        raise NotDecidable(f"{item.lpn} has no decided disposition to put away.")
+    expected = disposition.put_away_code
+    if canonical(code) != expected:
+        raise WrongLocation(
+            f"{canonical(code)} is not where {item.lpn} goes: put it in {expected} and scan "
+            "that label."
+        )
+    if item.status in {Status.PUT_AWAY, Status.IN_REPAIR}:
+        return disposition
+    to_bench = disposition.chosen_outcome in WORKSHOP_OUTCOMES
+    move_item(
+        item,
+        to_status=Status.IN_REPAIR if to_bench else Status.PUT_AWAY,
+        action="sent_to_repair" if to_bench else "put_away",
+        user=user,
+        station=station,
+        details={"disposition": disposition.pk, "location": expected},
+    )
+    return disposition
+
+
+@transaction.atomic
+def close_lot(
+    *,
+    lot: Lot,
+    user: AbstractBaseUser,
+    weight_kg: Decimal | None,
+    notes: str = "",
+    station: Station | None = None,
+) -> Lot:
+    """Close an open lot as it leaves: record its weight, and close every unit in it.
+
+    Raises LotNotOpen (already closed, or empty).
+    """
+    lot = Lot.objects.select_for_update(of=("self",)).select_related("partner").get(pk=lot.pk)
+    if lot.status != Lot.Status.OPEN:
+        raise LotNotOpen(f"Lot {lot.code} is already closed.")
+    dispositions = list(
+        Disposition.objects.filter(lot=lot, status=Disposition.Status.DECIDED).order_by("pk")
+    )
+    if not dispositions:
+        raise LotNotOpen(f"Lot {lot.code} is empty: there is nothing to ship.")
+    items = ReturnItem.objects.select_for_update().filter(
+        pk__in=[disposition.item_id for disposition in dispositions]
+    )
+    for item in items.order_by("pk"):
+        move_item(
+            item,
+            to_status=Status.CLOSED,
+            action="shipped_in_lot",
+            user=user,
+            station=station,
+            details={"lot": lot.code, "partner": lot.partner.code},
+        )
+    lot.status = Lot.Status.CLOSED
+    lot.closed_at = timezone.now()
+    lot.closed_by = user
+    lot.weight_kg = weight_kg
+    lot.notes = notes.strip()
+    lot.save(update_fields=["status", "closed_at", "closed_by", "weight_kg", "notes"])
+    return lot
+
+
+@transaction.atomic
+def complete_repair(
+    *,
+    order: RepairOrder,
+    user: AbstractBaseUser,
+    notes: str = "",
+    cost: Decimal = Decimal(0),
+    station: Station | None = None,
+) -> RepairOrder:
+    """Finish a work order: record notes and cost, and send the unit back to inspection.
+
+    The unit becomes 'received' again, to be graded and decided anew; completing a finished
+    order again changes nothing. Raises RepairNotOpen (the unit is not on the bench).
+    """
+    item = _lock_item(order.item)
+    order = RepairOrder.objects.select_for_update().select_related("disposition").get(pk=order.pk)
+    if order.status == RepairOrder.Status.DONE:
+        return order
+    if order.status != RepairOrder.Status.OPEN or item.status != Status.IN_REPAIR:
+        raise RepairNotOpen(
+            f"{item.lpn} is {item.get_status_display().lower()}: only a unit on the bench can "
+            "be finished. Put it away to the bench first."
+        )
+    order.status = RepairOrder.Status.DONE
+    order.notes = notes.strip()
+    order.cost = cost
+    order.completed_at = timezone.now()
+    order.completed_by = user
+    order.save(update_fields=["status", "notes", "cost", "completed_at", "completed_by"])
+    disposition = order.disposition
+    disposition.status = Disposition.Status.COMPLETED
+    disposition.save(update_fields=["status"])
+    move_item(
+        item,
+        to_status=Status.RECEIVED,
+        action="repair_completed",
+        user=user,
+        station=station,
+        details={"repair_order": order.pk, "cycle": order.cycle, "cost": str(order.cost)},
+    )
+    return order
+
+
+@transaction.atomic
+def export_refunds(
+    *, refunds: list[RefundInstruction], user: AbstractBaseUser
+) -> list[RefundInstruction]:
+    """Mark released refunds as exported to the commerce system; return those marked now.
+
+    The compare-and-set update means a refund is exported once even if two exports overlap.
+    Raises RefundNotAllowed if any of them is still pending.
+    """
+    pks = [refund.pk for refund in refunds]
+    pending = RefundInstruction.objects.filter(
+        pk__in=pks, status=RefundInstruction.Status.PENDING
+    ).select_related("item")
+    if pending_lpns := [refund.item.lpn for refund in pending]:
+        raise RefundNotAllowed(
+            f"Refunds of {', '.join(pending_lpns)} are pending approval: they cannot be exported."
+        )
+    now = timezone.now()
+    exported = list(
+        RefundInstruction.objects.select_for_update()
+        .filter(pk__in=pks, status=RefundInstruction.Status.RELEASED)
+        .select_related("item")
+    )
+    RefundInstruction.objects.filter(
+        pk__in=[refund.pk for refund in exported], status=RefundInstruction.Status.RELEASED
+    ).update(status=RefundInstruction.Status.EXPORTED, exported_at=now)
+    for refund in exported:
+        refund.status, refund.exported_at = RefundInstruction.Status.EXPORTED, now
+        record_event(
+            item=refund.item,
+            action="refund_exported",
+            user=user,
+            station=None,
+            details={"refund": refund.pk, "amount": str(refund.amount)},
+        )
+    return exported

@@ -1,0 +1,414 @@
+"""The disposition screens: the station desk, a unit's decision page, lots and the repair queue.
+
+Each view: check role (and station where a clerk acts) -> bind the form -> call one service ->
+turn a domain error into a message with a 4xx -> answer htmx with the `desk` partial of
+`disposition/desk.html`, anyone else with the page.
+"""
+
+import csv
+from decimal import Decimal
+
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from returns_desk.exceptions import DomainError
+from returns_desk.labels import code128_svg
+from returns_desk.models import ReturnItem
+from returns_desk.stations import station_required
+from returns_desk.views import Outcome as Notice
+
+from . import services
+from .forms import ApprovalForm, CloseLotForm, DecideForm, RepairForm, ScanForm
+from .models import Disposition, Lot, Outcome, RefundInstruction, RepairOrder
+from .selectors import ITEM_RELATED, active_disposition, recommend, refund_for
+
+DECIDE = "disposition.decide_disposition"
+SUPERVISE = "returns_desk.supervise_returns"
+TEMPLATE = "disposition/desk.html"
+RECENT_SHOWN = 8
+
+
+def _form_errors(form) -> str:
+    return " ".join(error for errors in form.errors.values() for error in errors)
+
+
+def _station(request: HttpRequest):
+    # request.station is a lazy object that may wrap None (no station chosen yet).
+    station = request.station or None
+    return station if station and station.can_inspect else None
+
+
+def _context(request: HttpRequest, item: ReturnItem | None, notice: Notice | None) -> dict:
+    station = _station(request)
+    context = {
+        "outcome": notice,
+        "scan_form": ScanForm(),
+        "item": item,
+        "can_supervise": request.user.has_perm(SUPERVISE),
+        "recent": Disposition.objects.filter(station=station)
+        .select_related("item")
+        .order_by("-decided_at", "-pk")[:RECENT_SHOWN]
+        if station
+        else [],
+    }
+    if item is None:
+        return context
+    if item.status == ReturnItem.Status.INSPECTED:
+        recommendation = recommend(item)
+        context["recommendation"] = recommendation
+        context["refund_preview"] = refund_for(
+            item, recommendation.refund_treatment, recommendation.facts.grade
+        )
+        context["override_outcomes"] = [
+            (value, label) for value, label in Outcome.choices if value != recommendation.outcome
+        ]
+        context["override_reasons"] = Disposition.OverrideReason.choices
+        return context
+    disposition = active_disposition(item)
+    context["disposition"] = disposition
+    if disposition is not None:
+        context["refund"] = RefundInstruction.objects.filter(item=item).first()
+    if disposition is not None and disposition.status == Disposition.Status.DECIDED:
+        context["label_barcode"] = code128_svg(item.lpn)
+        if item.status == ReturnItem.Status.DISPOSED:
+            context["scan_form"] = ScanForm(initial={"pending": item.lpn})
+    return context
+
+
+def _respond(
+    request: HttpRequest,
+    item: ReturnItem | None,
+    notice: Notice | None,
+    *,
+    status: int = 200,
+    event: str = "",
+) -> HttpResponse:
+    template = f"{TEMPLATE}#desk" if request.htmx else TEMPLATE
+    response = render(request, template, _context(request, item, notice), status=status)
+    if event and item is not None:
+        trigger_client_event(response, event, {"lpn": item.lpn})
+    return response
+
+
+def _refuse(request: HttpRequest, message: str) -> HttpResponse:
+    return _respond(request, None, Notice("error", message), status=403)
+
+
+# Units are decided where they are graded: at an inspection station.
+disposition_station_required = station_required("can_inspect", refuse=_refuse)
+
+
+@require_GET
+@permission_required(DECIDE, raise_exception=True)
+@disposition_station_required
+def desk(request: HttpRequest) -> HttpResponse:
+    return _respond(request, None, None)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+@permission_required(DECIDE, raise_exception=True)
+@disposition_station_required
+def scan(request: HttpRequest) -> HttpResponse:
+    """Scan an LPN to see its recommendation, or the location label that confirms a put-away."""
+    form = ScanForm(request.POST)
+    if not form.is_valid():
+        return _respond(request, None, Notice("error", _form_errors(form)), status=422)
+    code, pending = form.cleaned_data["code"], form.cleaned_data["pending"]
+    # Right after a decision, a code that is no unit's LPN is the label of the put-away place.
+    if pending and not ReturnItem.objects.filter(lpn=code).exists():
+        return _put_away(request, pending, code)
+    try:
+        item = services.find_unit(code)
+    except DomainError as error:
+        return _respond(request, None, Notice("error", error.message), status=error.status)
+    return _show_unit(request, item)
+
+
+def _put_away(request: HttpRequest, lpn: str, code: str) -> HttpResponse:
+    try:
+        item = services.find_unit(lpn)
+        services.put_away(item=item, code=code, station=request.station, user=request.user)
+    except DomainError as error:
+        item = ReturnItem.objects.select_related(*ITEM_RELATED).filter(lpn=lpn).first()
+        return _respond(request, item, Notice("error", error.message), status=error.status)
+    notice = Notice("success", f"{item.lpn} put away in {code}. Scan the next unit.")
+    response = _respond(request, None, notice)
+    trigger_client_event(response, "unitPutAway", {"lpn": item.lpn})
+    return response
+
+
+def _show_unit(request: HttpRequest, item: ReturnItem) -> HttpResponse:
+    if item.status == ReturnItem.Status.INSPECTED:
+        notice = Notice("prompt", f"{item.lpn}: press Enter to confirm, or override below.")
+    elif item.status in services.DECIDED_STATUSES:
+        notice = Notice("warning", f"{item.lpn} already has a disposition.")
+    else:
+        notice = Notice(
+            "error",
+            f"{item.lpn} is {item.get_status_display().lower()}: it cannot be given a "
+            "disposition now.",
+        )
+        return _respond(request, item, notice, status=409)
+    return _respond(request, item, notice)
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@permission_required(DECIDE, raise_exception=True)
+def decide(request: HttpRequest, lpn: str) -> HttpResponse:
+    """The unit's disposition page (GET); confirm or override its recommendation (POST)."""
+    try:
+        item = services.find_unit(lpn)
+    except DomainError as error:
+        return _respond(request, None, Notice("error", error.message), status=error.status)
+    if request.method == "GET":
+        return _respond(request, item, None)
+    if _station(request) is None:
+        message = "Choose an inspection station before deciding a disposition."
+        return _respond(request, item, Notice("error", message), status=403)
+    form = DecideForm(request.POST)
+    if not form.is_valid():
+        return _respond(request, item, Notice("error", _form_errors(form)), status=422)
+    try:
+        disposition, created = services.decide_disposition(
+            item=item,
+            station=request.station,
+            user=request.user,
+            outcome=form.cleaned_data["outcome"],
+            override_reason=form.cleaned_data["override_reason"],
+            override_note=form.cleaned_data["override_note"],
+            inspection_id=form.cleaned_data["inspection"],
+        )
+    except DomainError as error:
+        item.refresh_from_db(fields=["status"])
+        return _respond(request, item, Notice("error", error.message), status=error.status)
+    item.refresh_from_db(fields=["status"])
+    if not created:
+        notice = Notice("warning", f"{item.lpn} was already decided: that was sent twice.")
+        return _respond(request, item, notice)
+    if disposition.status == Disposition.Status.AWAITING_APPROVAL:
+        notice = Notice(
+            "warning",
+            f"Override of {item.lpn} to {disposition.get_chosen_outcome_display().lower()} "
+            "waits for a supervisor: put the unit on the approval shelf. Scan the next unit.",
+        )
+        return _respond(request, item, notice, event="overrideRequested")
+    outcome = disposition.get_chosen_outcome_display()
+    notice = Notice(
+        "success",
+        f"{item.lpn}: {outcome} → {disposition.destination_label}. "
+        f"Print the label (F8), put it away and scan {disposition.put_away_code}.",
+    )
+    return _respond(request, item, notice, event="unitDisposed")
+
+
+def _approval(request: HttpRequest, lpn: str, *, approve: bool) -> HttpResponse:
+    try:
+        item = services.find_unit(lpn)
+    except DomainError as error:
+        return _respond(request, None, Notice("error", error.message), status=error.status)
+    disposition = Disposition.objects.filter(item=item).order_by("-decided_at", "-pk").first()
+    form = ApprovalForm(request.POST)
+    if disposition is None or not form.is_valid():
+        message = _form_errors(form) or f"{item.lpn} has no override to approve or reject."
+        return _respond(request, item, Notice("error", message), status=422)
+    station = request.station or None
+    try:
+        if approve:
+            services.approve_override(
+                disposition=disposition,
+                user=request.user,
+                station=station,
+                note=form.cleaned_data["note"],
+            )
+        else:
+            services.reject_override(
+                disposition=disposition,
+                user=request.user,
+                station=station,
+                note=form.cleaned_data["note"],
+            )
+    except DomainError as error:
+        return _respond(request, item, Notice("error", error.message), status=error.status)
+    item.refresh_from_db(fields=["status"])
+    if approve:
+        notice = Notice("success", f"Override of {item.lpn} approved.")
+        return _respond(request, item, notice, event="overrideApproved")
+    notice = Notice("warning", f"Override of {item.lpn} rejected: it waits for a new decision.")
+    return _respond(request, item, notice, event="overrideRejected")
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+@permission_required(SUPERVISE, raise_exception=True)
+def approve(request: HttpRequest, lpn: str) -> HttpResponse:
+    return _approval(request, lpn, approve=True)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+@permission_required(SUPERVISE, raise_exception=True)
+def reject(request: HttpRequest, lpn: str) -> HttpResponse:
+    return _approval(request, lpn, approve=False)
+
+
+@require_GET
+@permission_required(DECIDE, raise_exception=True)
+def label(request: HttpRequest, lpn: str) -> HttpResponse:
+    item = get_object_or_404(ReturnItem, lpn=lpn)
+    disposition = get_object_or_404(
+        Disposition.objects.select_related("partner", "lot"),
+        item=item,
+        status=Disposition.Status.DECIDED,
+    )
+    return render(
+        request,
+        "disposition/label_page.html",
+        {"item": item, "disposition": disposition, "label_barcode": code128_svg(item.lpn)},
+    )
+
+
+def _lot_rows(lot: Lot) -> list[Disposition]:
+    return list(
+        Disposition.objects.filter(lot=lot, status=Disposition.Status.DECIDED)
+        .select_related("item__product", "item__rma_line__rma")
+        .order_by("item__lpn")
+    )
+
+
+def _lots_page(request: HttpRequest, notice: Notice | None, *, status: int = 200) -> HttpResponse:
+    open_lots = Lot.objects.filter(status=Lot.Status.OPEN).select_related("partner")
+    closed = Lot.objects.filter(status=Lot.Status.CLOSED).select_related("partner")
+    context = {
+        "outcome": notice,
+        "open_lots": open_lots.annotate(
+            units=Count("dispositions", filter=Q(dispositions__status=Disposition.Status.DECIDED))
+        ).order_by("opened_at"),
+        "closed_lots": closed.order_by("-closed_at")[:RECENT_SHOWN],
+        "close_form": CloseLotForm(),
+    }
+    template = "disposition/lots.html#lots" if request.htmx else "disposition/lots.html"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@permission_required(SUPERVISE, raise_exception=True)
+def lots(request: HttpRequest) -> HttpResponse:
+    return _lots_page(request, None)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+@permission_required(SUPERVISE, raise_exception=True)
+def close_lot(request: HttpRequest, pk: int) -> HttpResponse:
+    lot = get_object_or_404(Lot, pk=pk)
+    form = CloseLotForm(request.POST)
+    if not form.is_valid():
+        return _lots_page(request, Notice("error", _form_errors(form)), status=422)
+    try:
+        lot = services.close_lot(
+            lot=lot,
+            user=request.user,
+            weight_kg=form.cleaned_data["weight_kg"],
+            notes=form.cleaned_data["notes"],
+            station=request.station or None,
+        )
+    except DomainError as error:
+        return _lots_page(request, Notice("error", error.message), status=error.status)
+    notice = Notice("success", f"Lot {lot.code} closed: print its manifest.")
+    response = _lots_page(request, notice)
+    trigger_client_event(response, "lotClosed", {"lot": lot.code})
+    return response
+
+
+@require_GET
+@permission_required(SUPERVISE, raise_exception=True)
+def manifest(request: HttpRequest, pk: int) -> HttpResponse:
+    lot = get_object_or_404(Lot.objects.select_related("partner", "closed_by"), pk=pk)
+    rows = _lot_rows(lot)
+    return render(
+        request,
+        "disposition/manifest.html",
+        {
+            "lot": lot,
+            "rows": rows,
+            "total_value": sum(
+                (row.item.product.unit_value for row in rows if row.item.product), 0
+            ),
+        },
+    )
+
+
+MANIFEST_COLUMNS = ["lot", "lpn", "sku", "product", "serial", "grade", "unit_value", "weight_g"]
+
+
+@require_GET
+@permission_required(SUPERVISE, raise_exception=True)
+def manifest_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    lot = get_object_or_404(Lot.objects.select_related("partner"), pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{lot.code}-manifest.csv"'
+    writer = csv.writer(response)
+    writer.writerow(MANIFEST_COLUMNS)
+    for row in _lot_rows(lot):
+        product = row.item.product
+        writer.writerow(
+            [
+                lot.code,
+                row.item.lpn,
+                product.sku if product else row.item.scanned_code,
+                product.name if product else "",
+                row.item.serial_number,
+                row.grade_code,
+                product.unit_value if product else "",
+                product.weight_grams if product and product.weight_grams else "",
+            ]
+        )
+    return response
+
+
+def _repairs_page(request: HttpRequest, notice: Notice | None, *, status: int = 200):
+    orders = (
+        RepairOrder.objects.filter(status=RepairOrder.Status.OPEN)
+        .select_related("item__product", "disposition")
+        .order_by("opened_at")
+    )
+    context = {"outcome": notice, "orders": orders, "repair_form": RepairForm()}
+    template = "disposition/repairs.html#repairs" if request.htmx else "disposition/repairs.html"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@permission_required(DECIDE, raise_exception=True)
+def repairs(request: HttpRequest) -> HttpResponse:
+    return _repairs_page(request, None)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+@permission_required(DECIDE, raise_exception=True)
+def complete_repair(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(RepairOrder.objects.select_related("item"), pk=pk)
+    form = RepairForm(request.POST)
+    if not form.is_valid():
+        return _repairs_page(request, Notice("error", _form_errors(form)), status=422)
+    try:
+        services.complete_repair(
+            order=order,
+            user=request.user,
+            notes=form.cleaned_data["notes"],
+            cost=form.cleaned_data["cost"] or Decimal(0),
+            station=request.station or None,
+        )
+    except DomainError as error:
+        return _repairs_page(request, Notice("error", error.message), status=error.status)
+    notice = Notice("success", f"{order.item.lpn} repaired: take it back to inspection.")
+    response = _repairs_page(request, notice)
+    trigger_client_event(response, "repairCompleted", {"lpn": order.item.lpn})
+    return response

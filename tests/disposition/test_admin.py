@@ -1,0 +1,161 @@
+import pytest
+
+from disposition.models import Disposition, DispositionRule
+from tests.disposition.helpers import make_rule
+
+pytestmark = pytest.mark.django_db
+RULES = "/admin/disposition/dispositionrule/"
+
+
+def rule_form(**fields) -> dict:
+    return {
+        "order": 50,
+        "name": "Grade B to open box",
+        "active": "on",
+        "grades": "B",
+        "critical_failure": "any",
+        "in_warranty": "any",
+        "recall": "any",
+        "outcome": "restock",
+        "destination_bin": "OPENBOX",
+        "refund": "minus_fee",
+        **fields,
+    }
+
+
+@pytest.fixture
+def admin_client(client, ada):
+    client.force_login(ada)
+    return client
+
+
+def test_admin_saves_a_rule_before_the_catch_all(admin_client, rules):
+    response = admin_client.post(f"{RULES}add/", rule_form())
+
+    assert response.status_code == 302
+    assert DispositionRule.objects.filter(name="Grade B to open box").exists()
+
+
+def test_admin_refuses_a_rule_that_would_come_after_the_catch_all(admin_client, rules):
+    response = admin_client.post(f"{RULES}add/", rule_form(order=1000))
+
+    assert response.status_code == 200
+    assert "must end in a catch-all" in response.content.decode()
+    assert not DispositionRule.objects.filter(name="Grade B to open box").exists()
+
+
+def test_admin_refuses_to_give_the_catch_all_a_condition(admin_client, rules):
+    catch_all = rules["catch_all"]
+
+    response = admin_client.post(
+        f"{RULES}{catch_all.pk}/change/",
+        rule_form(order=999, name=catch_all.name, outcome="liquidate", destination_bin="LIQ-1"),
+    )
+
+    catch_all.refresh_from_db()
+    assert "must end in a catch-all" in response.content.decode()
+    assert catch_all.grades == ""
+
+
+def test_admin_refuses_to_deactivate_or_delete_the_only_catch_all(admin_client, rules):
+    catch_all = rules["catch_all"]
+
+    deactivated = admin_client.post(
+        f"{RULES}{catch_all.pk}/change/",
+        rule_form(order=999, name=catch_all.name, grades="", active=""),
+    )
+    deleted = admin_client.post(f"{RULES}{catch_all.pk}/delete/", {"post": "yes"}, follow=True)
+
+    assert "must end in a catch-all" in deactivated.content.decode()
+    assert "Not deleted" in deleted.content.decode()
+    assert DispositionRule.objects.filter(pk=catch_all.pk, active=True).exists()
+
+
+def test_admin_deletes_a_rule_when_a_catch_all_remains(admin_client, rules):
+    response = admin_client.post(f"{RULES}{rules['repair'].pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not DispositionRule.objects.filter(pk=rules["repair"].pk).exists()
+
+
+def test_try_the_rules_shows_which_rule_fires_and_why_each_condition_held(admin_client, rules):
+    response = admin_client.get(f"{RULES}try/", {"grade": "c", "unit_value": "80"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Rule “Rule 20” fires: Repair" in html
+    assert "✖ failed: grade C is not one of A" in html
+    assert "✔ matched: grade C is one of C" in html
+    assert "Rule 30" not in html  # never tried: the first match wins
+
+
+def test_try_the_rules_can_include_a_draft_rule(admin_client, rules):
+    make_rule(15, "donate", name="Draft: donate C", grades="C", active=False)
+
+    active_only = admin_client.get(f"{RULES}try/", {"grade": "C", "unit_value": "5"})
+    with_drafts = admin_client.get(
+        f"{RULES}try/", {"grade": "C", "unit_value": "5", "include_inactive": "on"}
+    )
+
+    assert "“Rule 20” fires" in active_only.content.decode()
+    assert "“Draft: donate C” fires" in with_drafts.content.decode()
+
+
+def test_a_clerk_cannot_open_the_rules_admin(client, clerk, rules):
+    client.force_login(clerk)
+
+    response = client.get(f"{RULES}try/")
+
+    assert response.status_code in {302, 403}
+
+
+def test_dispositions_are_read_only_in_the_admin(
+    admin_client, make_inspected, station, clerk, rules, config
+):
+    from disposition import services
+
+    disposition, _ = services.decide_disposition(
+        item=make_inspected("A"), station=station, user=clerk
+    )
+
+    page = admin_client.get(f"/admin/disposition/disposition/{disposition.pk}/change/")
+    admin_client.post(
+        f"/admin/disposition/disposition/{disposition.pk}/change/", {"chosen_outcome": "donate"}
+    )
+
+    assert page.status_code == 200
+    assert Disposition.objects.get().chosen_outcome == "restock"
+    assert admin_client.get("/admin/disposition/disposition/add/").status_code == 403
+
+
+def test_a_supervisor_approves_overrides_with_an_admin_action(
+    client, make_inspected, station, clerk, rules, config
+):
+    from django.contrib.auth.models import Permission
+
+    from disposition import services
+    from tests.factories import UserFactory
+
+    # Supervisors reach the admin only if an admin makes them staff and lets them view decisions.
+    boss = UserFactory(username="boss", role="supervisor")
+    boss.is_staff = True
+    boss.save()
+    boss.user_permissions.add(Permission.objects.get(codename="view_disposition"))
+    item = make_inspected("A", value="500.00")
+    disposition, _ = services.decide_disposition(
+        item=item,
+        station=station,
+        user=clerk,
+        outcome="liquidate",
+        override_reason="other",
+        override_note="dented",
+    )
+    client.force_login(boss)
+
+    client.post(
+        "/admin/disposition/disposition/",
+        {"action": "approve_overrides", "_selected_action": [disposition.pk]},
+    )
+
+    disposition.refresh_from_db()
+    assert disposition.approval == Disposition.Approval.APPROVED

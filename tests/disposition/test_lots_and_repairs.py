@@ -1,0 +1,222 @@
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+
+from disposition import services
+from disposition.exceptions import LotNotOpen, OverrideInvalid, RepairNotOpen
+from disposition.models import Disposition, Lot, RepairOrder
+from returns_desk.models import ReturnItem
+from tests.conftest import client_at_station
+from tests.factories import make_unit_at
+
+pytestmark = pytest.mark.django_db
+Status = ReturnItem.Status
+
+
+@pytest.fixture
+def scrap_lot(make_inspected, rules, station, clerk, config):
+    """A recycling lot holding two scrap units, one of them serialised."""
+    first = make_inspected("X", value="499.00", serial="SN-1")
+    second = make_inspected("X", value="20.00")
+    for item in (first, second):
+        services.decide_disposition(item=item, station=station, user=clerk)
+    return Lot.objects.get()
+
+
+def test_closing_a_lot_records_its_weight_and_closes_every_unit_in_it(scrap_lot, supervisor):
+    lot = services.close_lot(lot=scrap_lot, user=supervisor, weight_kg=Decimal("3.25"))
+
+    assert lot.status == Lot.Status.CLOSED
+    assert lot.weight_kg == Decimal("3.25")
+    assert lot.closed_by == supervisor
+    statuses = ReturnItem.objects.filter(dispositions__lot=lot).values_list("status", flat=True)
+    assert list(statuses) == [Status.CLOSED, Status.CLOSED]
+
+
+def test_a_closed_lot_cannot_be_closed_again_and_the_next_unit_opens_a_new_lot(
+    scrap_lot, supervisor, make_inspected, station, clerk
+):
+    services.close_lot(lot=scrap_lot, user=supervisor, weight_kg=None)
+
+    with pytest.raises(LotNotOpen):
+        services.close_lot(lot=scrap_lot, user=supervisor, weight_kg=None)
+    disposition, _ = services.decide_disposition(
+        item=make_inspected("X"), station=station, user=clerk
+    )
+    assert disposition.lot != scrap_lot
+    assert disposition.lot.status == Lot.Status.OPEN
+
+
+def test_the_manifest_lists_units_skus_serials_grades_values_and_certifies_destruction(
+    client, scrap_lot, supervisor, station
+):
+    services.close_lot(lot=scrap_lot, user=supervisor, weight_kg=Decimal("3.25"))
+    client_at_station(client, supervisor, station)
+
+    page = client.get(f"/disposition/lots/{scrap_lot.pk}/manifest/")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Certificate of destruction" in html
+    assert "P-42" in html  # the recycler's permit
+    assert "SN-1" in html
+    assert "3.25 kg" in html
+    assert "519.00" in html  # total value
+
+
+def test_the_manifest_csv_has_one_row_per_unit(client, scrap_lot, supervisor, station):
+    client_at_station(client, supervisor, station)
+
+    response = client.get(f"/disposition/lots/{scrap_lot.pk}/manifest.csv")
+
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response["Content-Type"].startswith("text/csv")
+    assert len(rows) == 2
+    assert {row["serial"] for row in rows} == {"SN-1", ""}
+    assert {row["grade"] for row in rows} == {"X"}
+    assert {row["unit_value"] for row in rows} == {"499.00", "20.00"}
+    assert {row["weight_g"] for row in rows} == {"300"}
+
+
+def test_a_clerk_cannot_close_a_lot_or_read_its_manifest(clerk_client, scrap_lot):
+    assert clerk_client.post(f"/disposition/lots/{scrap_lot.pk}/close/").status_code == 403
+    assert clerk_client.get(f"/disposition/lots/{scrap_lot.pk}/manifest/").status_code == 403
+    scrap_lot.refresh_from_db()
+    assert scrap_lot.status == Lot.Status.OPEN
+
+
+def test_a_supervisor_closes_a_lot_from_the_lots_page(client, scrap_lot, supervisor, station):
+    client_at_station(client, supervisor, station)
+
+    response = client.post(
+        f"/disposition/lots/{scrap_lot.pk}/close/",
+        {"weight_kg": "12.5", "notes": "collected"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    scrap_lot.refresh_from_db()
+    assert response.status_code == 200
+    assert "closed" in response.content.decode()
+    assert scrap_lot.status == Lot.Status.CLOSED
+    assert scrap_lot.weight_kg == Decimal("12.50")
+
+
+def test_a_negative_weight_is_refused_and_the_lot_stays_open(
+    client, scrap_lot, supervisor, station
+):
+    client_at_station(client, supervisor, station)
+
+    response = client.post(f"/disposition/lots/{scrap_lot.pk}/close/", {"weight_kg": "-1"})
+
+    scrap_lot.refresh_from_db()
+    assert response.status_code == 422
+    assert scrap_lot.status == Lot.Status.OPEN
+
+
+def send_to_bench(item, station, clerk) -> RepairOrder:
+    disposition, _ = services.decide_disposition(item=item, station=station, user=clerk)
+    services.put_away(item=item, code=disposition.put_away_code, station=station, user=clerk)
+    return RepairOrder.objects.get(disposition=disposition)
+
+
+def test_completing_a_repair_sends_the_unit_back_to_inspection(
+    make_inspected, rules, station, clerk, config
+):
+    item = make_inspected("C")
+    order = send_to_bench(item, station, clerk)
+    item.refresh_from_db()
+    assert item.status == Status.IN_REPAIR
+
+    services.complete_repair(order=order, user=clerk, notes="new screen", cost=Decimal("35"))
+
+    item.refresh_from_db()
+    order.refresh_from_db()
+    assert item.status == Status.RECEIVED
+    assert order.status == RepairOrder.Status.DONE
+    assert order.cost == Decimal("35.00")
+    assert order.disposition.status == Disposition.Status.COMPLETED
+
+
+def test_a_repair_cannot_be_completed_before_the_unit_reaches_the_bench(
+    make_inspected, rules, station, clerk, config
+):
+    item = make_inspected("C")
+    disposition, _ = services.decide_disposition(item=item, station=station, user=clerk)
+
+    with pytest.raises(RepairNotOpen):
+        services.complete_repair(order=disposition.repair_order, user=clerk)
+    item.refresh_from_db()
+    assert item.status == Status.DISPOSED
+
+
+def reinspect(item, grade: str, checklist, station, clerk):
+    from inspection import services as inspection
+
+    started = inspection.start_inspection(lpn=item.lpn, station=station, user=clerk)
+    answers = {checklist["condition"].pk: {"A": "4", "C": "2"}[grade]}
+    inspection.record_answers(inspection=started, answers=answers, station=station, user=clerk)
+    inspection.complete_inspection(inspection=started, station=station, user=clerk)
+    return ReturnItem.objects.get(pk=item.pk)
+
+
+def test_a_repaired_unit_is_graded_and_decided_anew(
+    make_inspected, rules, checklist, station, clerk, config
+):
+    item = make_inspected("C")
+    services.complete_repair(order=send_to_bench(item, station, clerk), user=clerk)
+
+    item = reinspect(item, "A", checklist, station, clerk)
+    disposition, created = services.decide_disposition(item=item, station=station, user=clerk)
+
+    assert created
+    assert disposition.chosen_outcome == "restock"
+    assert item.dispositions.count() == 2
+
+
+def test_after_the_most_repairs_allowed_the_unit_goes_to_end_of_life(
+    make_inspected, rules, checklist, station, clerk, config
+):
+    item = make_inspected("C")
+    for _ in range(config.max_repair_cycles):
+        services.complete_repair(order=send_to_bench(item, station, clerk), user=clerk)
+        item = reinspect(item, "C", checklist, station, clerk)
+
+    with pytest.raises(OverrideInvalid):
+        services.decide_disposition(
+            item=item,
+            station=station,
+            user=clerk,
+            outcome="refurbish",
+            override_reason="other",
+            override_note="one more go",
+        )
+    disposition, _ = services.decide_disposition(item=item, station=station, user=clerk)
+
+    assert disposition.recommended_outcome == config.end_of_life_outcome == "recycle"
+    assert RepairOrder.objects.filter(item=item).count() == config.max_repair_cycles
+
+
+def test_a_technician_finishes_a_repair_from_the_queue(
+    clerk_client, make_inspected, rules, station, clerk, config
+):
+    item = make_inspected("C")
+    order = send_to_bench(item, station, clerk)
+
+    queue = clerk_client.get("/disposition/repairs/")
+    response = clerk_client.post(
+        f"/disposition/repairs/{order.pk}/complete/", {"notes": "reseated", "cost": "12.40"}
+    )
+
+    item.refresh_from_db()
+    assert item.lpn in queue.content.decode()
+    assert response.status_code == 200
+    assert item.status == Status.RECEIVED
+    assert clerk_client.get(f"/disposition/repairs/{order.pk}/complete/").status_code == 405
+
+
+def test_a_received_unit_never_shows_in_the_repair_queue(clerk_client, station, clerk):
+    make_unit_at(Status.RECEIVED, station=station, user=clerk)
+
+    assert "The bench is clear" in clerk_client.get("/disposition/repairs/").content.decode()

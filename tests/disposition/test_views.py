@@ -1,0 +1,226 @@
+import pytest
+
+from disposition.models import Disposition
+from returns_desk.models import ReturnItem, Station
+from tests.conftest import client_at_station
+from tests.factories import StationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+Status = ReturnItem.Status
+
+
+@pytest.fixture
+def unit(make_inspected, rules, config):
+    return make_inspected("A", value="250.00")
+
+
+def decide_url(item) -> str:
+    return f"/disposition/units/{item.lpn}/"
+
+
+def test_every_disposition_page_needs_a_login(client, unit):
+    for url in ["/disposition/", decide_url(unit), "/disposition/lots/", "/disposition/repairs/"]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_user_without_a_role_is_refused(client, unit, station):
+    client_at_station(client, UserFactory(username="nobody"), station)
+
+    assert client.get("/disposition/").status_code == 403
+    assert client.post(decide_url(unit)).status_code == 403
+    unit.refresh_from_db()
+    assert unit.status == Status.INSPECTED
+
+
+def test_post_only_views_refuse_get(clerk_client, unit):
+    for url in ["/disposition/scan/", f"{decide_url(unit)}approve/", f"{decide_url(unit)}reject/"]:
+        assert clerk_client.get(url).status_code == 405
+
+
+def test_the_desk_asks_for_an_inspection_station_first(client, clerk):
+    receiving = StationFactory(code="RCV-09", kind=Station.Kind.RECEIVING)
+    client_at_station(client, clerk, receiving)
+
+    response = client.get("/disposition/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/station/")
+
+
+def test_scanning_an_inspected_unit_shows_its_recommendation_and_why(clerk_client, unit):
+    response = clerk_client.post("/disposition/scan/", {"code": unit.lpn.lower()})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Restock → RESTOCK-A" in html
+    assert "Rule 10" in html
+    assert "grade A is one of A" in html
+    assert "data-confirm" in html
+
+
+def test_the_htmx_scan_answers_with_the_desk_partial_only(clerk_client, unit):
+    response = clerk_client.post("/disposition/scan/", {"code": unit.lpn}, HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="desk"')
+    assert "<html" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("", 422), ("LPN-99999999", 404), ("x" * 5000, 422), ("\x00\x01bin", 422), ("ÅÄÖ", 422)],
+)
+def test_bad_scans_get_a_message_and_a_4xx(clerk_client, unit, code, status):
+    response = clerk_client.post("/disposition/scan/", {"code": code}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == status
+    assert 'role="alert"' in response.content.decode()
+    assert not Disposition.objects.exists()
+
+
+def test_confirming_decides_the_unit_and_shows_the_put_away_and_the_label(clerk_client, unit):
+    inspection = unit.inspections.get().pk
+
+    response = clerk_client.post(
+        decide_url(unit), {"inspection": inspection}, HTTP_HX_REQUEST="true"
+    )
+
+    unit.refresh_from_db()
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert unit.status == Status.DISPOSED
+    assert "Put away:" in html
+    assert "RESTOCK-A" in html
+    assert 'class="lpn-label disposition-label"' in html
+    assert 'name="pending" value="' + unit.lpn in html
+    assert "unitDisposed" in response["HX-Trigger"]
+
+
+def test_a_repeated_decision_is_harmless(clerk_client, unit):
+    clerk_client.post(decide_url(unit))
+
+    again = clerk_client.post(decide_url(unit), {"outcome": "donate", "override_reason": "other"})
+
+    assert again.status_code == 200
+    assert "already decided" in again.content.decode()
+    assert Disposition.objects.get().chosen_outcome == "restock"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"outcome": "teleport", "override_reason": "other"},
+        {"outcome": "donate", "override_reason": "because"},
+        {"outcome": "donate"},
+        {"inspection": "not-a-number"},
+        {"override_note": "x" * 301, "outcome": "donate", "override_reason": "other"},
+    ],
+)
+def test_a_bad_decision_is_refused_with_a_4xx_and_changes_nothing(clerk_client, unit, data):
+    response = clerk_client.post(decide_url(unit), data, HTTP_HX_REQUEST="true")
+
+    unit.refresh_from_db()
+    assert 400 <= response.status_code < 500
+    assert 'role="alert"' in response.content.decode()
+    assert unit.status == Status.INSPECTED
+    assert not Disposition.objects.exists()
+
+
+def test_deciding_an_unknown_unit_is_a_404_with_a_message(clerk_client, unit):
+    response = clerk_client.post("/disposition/units/LPN-NOPE/")
+
+    assert response.status_code == 404
+    assert "No unit is labelled" in response.content.decode()
+
+
+def test_a_valuable_override_waits_and_a_clerk_cannot_approve_it(clerk_client, unit):
+    response = clerk_client.post(
+        decide_url(unit), {"outcome": "liquidate", "override_reason": "worse_than_graded"}
+    )
+    unit.refresh_from_db()
+    assert response.status_code == 200
+    assert unit.status == Status.AWAITING_APPROVAL
+    assert "Waiting for a supervisor" in response.content.decode()
+
+    refused = clerk_client.post(f"{decide_url(unit)}approve/")
+
+    unit.refresh_from_db()
+    assert refused.status_code == 403
+    assert unit.status == Status.AWAITING_APPROVAL
+
+
+def test_a_supervisor_approves_an_override_from_the_units_page(
+    client, clerk_client, unit, supervisor
+):
+    clerk_client.post(
+        decide_url(unit),
+        {"outcome": "liquidate", "override_reason": "other", "override_note": "scratched lid"},
+    )
+    client.force_login(supervisor)
+
+    page = client.get(decide_url(unit))
+    response = client.post(f"{decide_url(unit)}approve/", {"note": "fine"}, HTTP_HX_REQUEST="true")
+
+    unit.refresh_from_db()
+    assert "Approve override" in page.content.decode()
+    assert response.status_code == 200
+    assert unit.status == Status.DISPOSED
+    assert Disposition.objects.get().approved_by == supervisor
+
+
+def test_a_supervisor_rejects_an_override_with_a_reason(client, clerk_client, unit, supervisor):
+    clerk_client.post(
+        decide_url(unit),
+        {"outcome": "liquidate", "override_reason": "other", "override_note": "scratched lid"},
+    )
+    client.force_login(supervisor)
+
+    no_reason = client.post(f"{decide_url(unit)}reject/", {"note": ""})
+    response = client.post(f"{decide_url(unit)}reject/", {"note": "it is fine"})
+
+    unit.refresh_from_db()
+    assert no_reason.status_code == 422
+    assert response.status_code == 200
+    assert unit.status == Status.INSPECTED
+    assert Disposition.objects.get().status == Disposition.Status.REJECTED
+
+
+def test_scanning_the_location_label_confirms_the_put_away(clerk_client, unit):
+    clerk_client.post(decide_url(unit))
+
+    wrong = clerk_client.post("/disposition/scan/", {"code": "RESTOCK-Z", "pending": unit.lpn})
+    right = clerk_client.post("/disposition/scan/", {"code": "restock-a", "pending": unit.lpn})
+
+    unit.refresh_from_db()
+    assert wrong.status_code == 422
+    assert right.status_code == 200
+    assert "put away in RESTOCK-A" in right.content.decode()
+    assert "unitPutAway" in right["HX-Trigger"]
+    assert unit.status == Status.PUT_AWAY
+
+
+def test_the_disposition_label_page_prints_the_lpn_barcode_and_outcome(clerk_client, unit):
+    clerk_client.post(decide_url(unit))
+
+    page = clerk_client.get(f"{decide_url(unit)}label/")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f'aria-label="Barcode {unit.lpn}"' in html
+    assert "RESTOCK" in html
+
+
+def test_the_decide_screen_runs_a_bounded_number_of_queries(
+    clerk_client, unit, make_inspected, django_assert_max_num_queries
+):
+    for grade in ["A", "C", "X"]:
+        clerk_client.post(decide_url(make_inspected(grade)))
+
+    with django_assert_max_num_queries(16):
+        response = clerk_client.get(decide_url(unit))
+    assert response.status_code == 200
+    with django_assert_max_num_queries(45):
+        clerk_client.post(decide_url(unit), HTTP_HX_REQUEST="true")

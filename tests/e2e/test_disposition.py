@@ -1,0 +1,92 @@
+"""A disposition clerk decides units by keyboard; a supervisor approves an override."""
+
+import pytest
+from playwright.sync_api import expect
+
+from disposition.models import Partner
+from returns_desk.models import ReturnItem
+from tests.disposition.helpers import configure, inspected_unit, make_checklist, make_rules
+from tests.e2e.conftest import choose_station, log_in, wait_for_htmx
+from tests.factories import CategoryFactory, StationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def scan(page, code: str) -> None:
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+    wait_for_htmx(page)
+
+
+@pytest.fixture
+def make_inspected(db):
+    """Rules and settings as in the disposition tests; units graded through inspection."""
+    station = StationFactory(code="MIX-01", kind="both")
+    clara = UserFactory(username="clara", role="clerk")
+    checklist = make_checklist(CategoryFactory(code="electronics", name="Electronics"))
+    make_rules(Partner.objects.create(code="greencycle", name="GreenCycle", kind="recycler"))
+    configure()
+
+    def make(grade: str, **fields) -> ReturnItem:
+        return inspected_unit(grade, checklist=checklist, station=station, user=clara, **fields)
+
+    return make
+
+
+@pytest.fixture
+def desk(page, live_server, make_inspected):
+    log_in(page, live_server, "clara")
+    choose_station(page, "LON · MIX-01")
+    page.goto(f"{live_server.url}/disposition/")
+    expect(page.get_by_label("Scan a unit's LPN")).to_be_focused()
+    return page
+
+
+def test_clerk_confirms_a_recommendation_with_enter_and_puts_the_unit_away(desk, make_inspected):
+    page = desk
+    unit = make_inspected("A")
+
+    scan(page, unit.lpn)
+    expect(page.locator(".recommended-outcome")).to_have_text("Restock → RESTOCK-A")
+    expect(page.get_by_role("list", name="Why this rule fired")).to_contain_text(
+        "grade A is one of A"
+    )
+    page.keyboard.press("Enter")
+    wait_for_htmx(page)
+
+    expect(page.get_by_role("status")).to_contain_text("Restock → RESTOCK-A")
+    expect(page.locator(".put-away")).to_contain_text("scan RESTOCK-A there")
+    expect(page.locator(".disposition-label svg.barcode")).to_be_visible()
+    expect(page.get_by_label("Scan the location label")).to_be_focused()
+    scan(page, "RESTOCK-A")
+    expect(page.get_by_role("status")).to_contain_text(f"{unit.lpn} put away in RESTOCK-A")
+    unit.refresh_from_db()
+    assert unit.status == ReturnItem.Status.PUT_AWAY
+
+
+def test_an_override_waits_for_a_supervisor_who_approves_it(desk, live_server, make_inspected):
+    page = desk
+    UserFactory(username="sam", role="supervisor")
+    unit = make_inspected("A", value="250.00")
+
+    scan(page, unit.lpn)
+    page.keyboard.press("F4")
+    expect(page.get_by_label("Outcome")).to_be_focused()
+    page.get_by_label("Outcome").select_option("liquidate")
+    page.get_by_label("Reason").select_option("worse_than_graded")
+    page.get_by_label("Note", exact=True).fill("Lid dented")
+    page.keyboard.press("Enter")
+    wait_for_htmx(page)
+    expect(page.get_by_role("status")).to_contain_text("waits for a supervisor")
+    expect(page.locator("#unit-disposition")).to_contain_text("Waiting for a supervisor")
+
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, live_server, "sam")
+    page.goto(f"{live_server.url}/disposition/units/{unit.lpn}/")
+    expect(page.locator(".chosen-outcome")).to_contain_text("Liquidate")
+    page.get_by_role("button", name="Approve override").click()
+    wait_for_htmx(page)
+
+    expect(page.get_by_role("status")).to_contain_text(f"Override of {unit.lpn} approved")
+    unit.refresh_from_db()
+    assert unit.status == ReturnItem.Status.DISPOSED
