@@ -52,24 +52,62 @@
     element.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
+  // A barcode scanner types a whole code within milliseconds; nobody presses two keys this close
+  // together. An answer key is held that long: if more keys follow at scanner speed they are a
+  // scan (the next unit's LPN) and go to the scan field, instead of answering questions with "N",
+  // "0" and "1" from "LPN-0001".
+  var SCANNER_GAP_MS = 40;
+  var held = null;
+
+  function divertToScanField(text) {
+    var field = document.querySelector("[data-scan-field]");
+    if (!field) return;
+    field.focus();
+    field.value = text;
+  }
+
+  function answer(criterion, key) {
+    var radio = criterion.querySelector('input[data-answer-key="' + key.toLowerCase() + '"]');
+    if (!radio) return;
+    radio.checked = true;
+    changed(radio);
+    focusNext(criterion);
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.altKey || event.metaKey) return;
     var criterion = event.target.closest && event.target.closest("#checklist [data-criterion]");
     if (!criterion) return;
+    var burst = held && Date.now() - held.at < SCANNER_GAP_MS;
+    if (burst) clearTimeout(held.timer);
     if (event.key === "Enter") {
       event.preventDefault();
+      if (burst) {
+        divertToScanField(held.keys);
+        held = null;
+        document.querySelector("[data-scan-field]").form.requestSubmit();
+        return;
+      }
       if (event.target.type === "text") changed(event.target);
       focusNext(criterion);
       return;
     }
-    if (event.target.type !== "radio") return;
-    var key = event.key.toLowerCase();
-    var radio = criterion.querySelector('input[data-answer-key="' + key + '"]');
-    if (!radio) return;
+    if (event.target.type !== "radio" || event.key.length !== 1) return;
     event.preventDefault();
-    radio.checked = true;
-    changed(radio);
-    focusNext(criterion);
+    if (burst) {
+      divertToScanField(held.keys + event.key);
+      held = null;
+      return;
+    }
+    var key = event.key;
+    held = {
+      keys: key,
+      at: Date.now(),
+      timer: setTimeout(function () {
+        held = null;
+        answer(criterion, key);
+      }, SCANNER_GAP_MS),
+    };
   });
 
   document.addEventListener("focusin", function (event) {

@@ -18,10 +18,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_clerk_grades_a_unit_by_keyboard_and_sees_the_grade_change_live(page, live_server):
-    receiving = StationFactory(code="RCV-01", kind="receiving")
-    StationFactory(code="INS-01", kind="inspection")
-    clara = UserFactory(username="clara", role="clerk")
+def electronics_checklist():
     GradeScaleFactory()
     electronics = CategoryFactory(code="electronics", name="Electronics")
     CriterionFactory(category=electronics, question="Powers on", weight=3, critical=True, order=1)
@@ -40,7 +37,14 @@ def test_clerk_grades_a_unit_by_keyboard_and_sees_the_grade_change_live(page, li
         order=3,
         options=[{"label": "All there", "points": 2}, {"label": "Some missing", "points": 1}],
     )
-    phone = ProductFactory(sku="EL-PHONE-1", name="Phone", category=electronics)
+    return ProductFactory(sku="EL-PHONE-1", name="Phone", category=electronics)
+
+
+def test_clerk_grades_a_unit_by_keyboard_and_sees_the_grade_change_live(page, live_server):
+    receiving = StationFactory(code="RCV-01", kind="receiving")
+    StationFactory(code="INS-01", kind="inspection")
+    clara = UserFactory(username="clara", role="clerk")
+    phone = electronics_checklist()
     unit = make_unit_at("received", station=receiving, user=clara, product=phone)
 
     log_in(page, live_server, "clara")
@@ -81,3 +85,35 @@ def test_clerk_grades_a_unit_by_keyboard_and_sees_the_grade_change_live(page, li
     unit.refresh_from_db()
     assert unit.status == ReturnItem.Status.INSPECTED
     assert unit.inspections.get().grade_code == "B"
+
+
+def test_a_scan_fired_into_the_checklist_opens_that_unit_instead_of_answering(page, live_server):
+    receiving = StationFactory(code="RCV-01", kind="receiving")
+    StationFactory(code="INS-01", kind="inspection")
+    clara = UserFactory(username="clara", role="clerk")
+    phone = electronics_checklist()
+    first = make_unit_at("received", station=receiving, user=clara, product=phone)
+    second = make_unit_at("received", station=receiving, user=clara, product=phone)
+    log_in(page, live_server, "clara")
+    choose_station(page, "LON · INS-01")
+    page.goto(f"{live_server.url}/inspection/")
+    page.keyboard.type(first.lpn)
+    page.keyboard.press("Enter")
+    wait_for_htmx(page)
+    powers_on = page.get_by_role("group", name="Powers on").get_by_role("radio").first
+    expect(powers_on).to_be_focused()
+
+    # The scanner types "LPN-0000000N" and Enter at machine speed while a question has focus.
+    page.keyboard.type(second.lpn)
+    page.keyboard.press("Enter")
+    wait_for_htmx(page)
+
+    expect(page.get_by_role("status")).to_contain_text(f"{second.lpn}: EL-PHONE-1 Phone")
+    page.keyboard.type(first.lpn)
+    page.keyboard.press("Enter")
+    wait_for_htmx(page)
+    expect(page.get_by_role("status")).to_contain_text(first.lpn)
+    for question in ("Powers on", "Cosmetic condition", "Accessories"):
+        expect(
+            page.get_by_role("group", name=question).get_by_role("radio", checked=True)
+        ).to_have_count(0)
