@@ -6,8 +6,14 @@ class DispositionConfig(AppConfig):
     verbose_name = "Disposition"
 
     def ready(self) -> None:
+        from returns_desk.facts import register_unit_facts
         from returns_desk.signals import demo_data_loaded
 
+        from . import queues
         from .demo import load_demo_rules
+        from .facts import disposition_facts
+
+        register_unit_facts(disposition_facts)
 
         demo_data_loaded.connect(load_demo_rules, dispatch_uid="disposition_demo")
+        queues.register()

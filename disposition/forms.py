@@ -3,6 +3,7 @@
 from django import forms
 
 from returns_desk.forms import ScanCodeField
+from returns_desk.models import Site
 
 from .models import Disposition, Outcome
 
@@ -50,3 +51,24 @@ class RepairForm(forms.Form):
         max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     cost = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
+
+
+class DashboardForm(forms.Form):
+    """The dashboard's period and site; the last seven days at every site by default."""
+
+    MAX_DAYS = 92
+
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.all(), required=False, empty_label="Every site"
+    )
+    since = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and not 0 <= (until - since).days < self.MAX_DAYS:
+            raise forms.ValidationError(
+                f"Pick a 'to' date on or after 'from', at most {self.MAX_DAYS} days later."
+            )
+        return data

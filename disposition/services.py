@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from returns_desk import outbox
 from returns_desk.models import Counter, ReturnItem, Station
 from returns_desk.scanning import canonical
 from returns_desk.services import move_item, record_event
@@ -48,6 +49,8 @@ Status = ReturnItem.Status
 SUPERVISE = "returns_desk.supervise_returns"
 # Unit statuses in which a decision stands; deciding again there repeats the first answer.
 DECIDED_STATUSES = {Status.AWAITING_APPROVAL, Status.DISPOSED, Status.PUT_AWAY, Status.IN_REPAIR}
+# Unit statuses in which a unit in a lot leaves with it when the lot closes.
+SHIPPABLE = {Status.DISPOSED, Status.PUT_AWAY}
 
 
 def _lock_item(item: ReturnItem) -> ReturnItem:
@@ -126,8 +129,14 @@ def _retire(disposition: Disposition, status: str, *, also_update: tuple[str, ..
     )
 
 
-def _write_refund(disposition: Disposition, *, release: bool) -> RefundInstruction:
-    """Write the unit's refund from its decision; once released, it is never recomputed."""
+def _write_refund(
+    disposition: Disposition, *, release: bool, user: AbstractBaseUser, station: Station | None
+) -> RefundInstruction:
+    """Write the unit's refund from its decision; once released, it is never recomputed.
+
+    Releasing is recorded in the unit's history, which tells the commerce system (webhook) and
+    the customer (e-mail, tracking page) through the core's outbox.
+    """
     item = disposition.item
     refund = RefundInstruction.objects.select_for_update().filter(item=item).first()
     if refund is not None and refund.status != RefundInstruction.Status.PENDING:
@@ -148,6 +157,18 @@ def _write_refund(disposition: Disposition, *, release: bool) -> RefundInstructi
     if release:
         values |= {"status": RefundInstruction.Status.RELEASED, "released_at": timezone.now()}
     refund, _ = RefundInstruction.objects.update_or_create(item=item, defaults=values)
+    if release:
+        record_event(
+            item=item,
+            action="refund_released",
+            user=user,
+            station=station,
+            details={
+                "refund": refund.pk,
+                "amount": str(refund.amount),
+                "treatment": refund.treatment,
+            },
+        )
     return refund
 
 
@@ -252,7 +273,7 @@ def decide_disposition(
     )
     if not needs_approval:
         _route(disposition)
-    _write_refund(disposition, release=not needs_approval)
+    _write_refund(disposition, release=not needs_approval, user=user, station=station)
     return disposition, True
 
 
@@ -319,7 +340,7 @@ def approve_override(
         details={"disposition": disposition.pk, "chosen": disposition.chosen_outcome},
     )
     _route(disposition)
-    _write_refund(disposition, release=True)
+    _write_refund(disposition, release=True, user=user, station=station)
     return disposition
 
 
@@ -408,20 +429,32 @@ def close_lot(
 ) -> Lot:
     """Close an open lot as it leaves: record its weight, and close every unit in it.
 
+    A unit a supervisor reopened since it joined the lot stays behind, out of the lot.
     Raises LotNotOpen (already closed, or empty).
     """
     lot = Lot.objects.select_for_update(of=("self",)).select_related("partner").get(pk=lot.pk)
     if lot.status != Lot.Status.OPEN:
         raise LotNotOpen(f"Lot {lot.code} is already closed.")
-    dispositions = list(
-        Disposition.objects.filter(lot=lot, status=Disposition.Status.DECIDED).order_by("pk")
+    members = list(
+        Disposition.objects.filter(lot=lot, status=Disposition.Status.DECIDED)
+        .select_related("item")
+        .order_by("pk")
     )
+    items = ReturnItem.objects.select_for_update(of=("self",)).filter(
+        pk__in=[disposition.item_id for disposition in members]
+    )
+    status_of = dict(items.order_by("pk").values_list("pk", "status"))
+    dispositions = []
+    for disposition in members:
+        if status_of[disposition.item_id] in SHIPPABLE:
+            dispositions.append(disposition)
+        else:
+            # Reopened by a supervisor since it joined the lot: the unit stays behind, and the
+            # decision that put it here is no longer in force.
+            _retire(disposition, Disposition.Status.SUPERSEDED)
     if not dispositions:
         raise LotNotOpen(f"Lot {lot.code} is empty: there is nothing to ship.")
-    items = ReturnItem.objects.select_for_update().filter(
-        pk__in=[disposition.item_id for disposition in dispositions]
-    )
-    for item in items.order_by("pk"):
+    for item in items.filter(status__in=SHIPPABLE).order_by("pk"):
         move_item(
             item,
             to_status=Status.CLOSED,
@@ -436,6 +469,18 @@ def close_lot(
     lot.weight_kg = weight_kg
     lot.notes = notes.strip()
     lot.save(update_fields=["status", "closed_at", "closed_by", "weight_kg", "notes"])
+    outbox.enqueue(
+        event_type=outbox.LOT_CLOSED,
+        aggregate_key=f"lot:{lot.code}",
+        payload={
+            "lot": lot.code,
+            "partner": lot.partner.code,
+            "outcome": lot.outcome,
+            "units": [disposition.item.lpn for disposition in dispositions],
+            "weight_kg": str(weight_kg) if weight_kg is not None else None,
+            "closed_at": lot.closed_at.isoformat(),
+        },
+    )
     return lot
 
 

@@ -3,14 +3,26 @@
 Status never changes through a form: the admin shows it, the services change it.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 
+from . import apikeys, imports, webhooks
 from .models import (
+    ApiKey,
+    ImportMapping,
     ItemEvent,
+    OutboxEvent,
     Parcel,
     Product,
     ProductCategory,
     Program,
+    QueueSLA,
     ReasonCode,
     ReceivingException,
     ReturnAuthorization,
@@ -20,7 +32,11 @@ from .models import (
     Site,
     Station,
     TrackingNumber,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
+
+IMPORT_MAX_BYTES = 10 * 2**20
 
 
 class StationInline(admin.TabularInline):
@@ -44,6 +60,12 @@ class StationAdmin(admin.ModelAdmin):
 class ProgramAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "kind", "active"]
     list_filter = ["kind", "active"]
+
+
+@admin.register(QueueSLA)
+class QueueSLAAdmin(admin.ModelAdmin):
+    list_display = ["queue", "site", "hours"]
+    list_filter = ["queue", "site"]
 
 
 @admin.register(ReasonCode)
@@ -82,6 +104,22 @@ class TrackingInline(admin.TabularInline):
     extra = 0
 
 
+class ImportForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="UTF-8, comma- or tab-separated.")
+    mapping = forms.ModelChoiceField(
+        ImportMapping.objects.all(),
+        required=False,
+        empty_label="Our own columns (see the sample file)",
+        help_text="The source the file comes from; add one under Import mappings.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError(f"The file is over {IMPORT_MAX_BYTES // 2**20} MB.")
+        return upload
+
+
 @admin.register(ReturnAuthorization)
 class ReturnAuthorizationAdmin(admin.ModelAdmin):
     list_display = ["number", "program", "customer_name", "status", "issued_on", "expires_on"]
@@ -90,6 +128,51 @@ class ReturnAuthorizationAdmin(admin.ModelAdmin):
     readonly_fields = ["status"]
     inlines = [RMALineInline, TrackingInline]
     list_select_related = ["program"]
+    change_list_template = "returns_desk/admin_rma_change_list.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("import/", view(self.import_csv), name="returns_desk_rma_import"),
+            path("import/sample.csv", view(self.import_sample), name="returns_desk_rma_sample"),
+            *super().get_urls(),
+        ]
+
+    def _check_import_permission(self, request: HttpRequest) -> None:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+
+    def import_csv(self, request: HttpRequest) -> TemplateResponse:
+        """Check a CSV file (the default button) or import it, all or nothing."""
+        self._check_import_permission(request)
+        form = ImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                report = imports.import_rmas(
+                    data=form.cleaned_data["file"].read(),
+                    mapping=form.cleaned_data["mapping"],
+                    dry_run="import" not in request.POST,
+                )
+            except imports.ImportFileError as error:
+                form.add_error("file", str(error))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import RMAs from a CSV file",
+            "form": form,
+            "report": report,
+            "columns": imports.COLUMNS,
+            "required": imports.REQUIRED,
+        }
+        status = 400 if form.errors or (report and not report.ok) else 200
+        return TemplateResponse(request, "returns_desk/admin_import.html", context, status=status)
+
+    def import_sample(self, request: HttpRequest) -> FileResponse:
+        self._check_import_permission(request)
+        return FileResponse(
+            open(imports.SAMPLE_FILE, "rb"), as_attachment=True, filename="rmas.csv"
+        )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -131,3 +214,89 @@ class ReceivingExceptionAdmin(ReadOnlyAdmin):
     list_display = ["raised_at", "kind", "status", "message", "station"]
     list_filter = ["kind", "status"]
     list_select_related = ["station__site"]
+
+
+# --- Integration ---------------------------------------------------------------------------------
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form, change: bool) -> None:
+        raw = None if change else apikeys.fill_new_key(obj)
+        super().save_model(request, obj, form, change)
+        if raw:
+            # Only the hash is stored: this message is the one time anyone sees the key.
+            messages.warning(
+                request, f"Copy the key for {obj.name} now; it is not shown again: {raw}"
+            )
+
+    @admin.action(description="Revoke the selected keys", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} key(s).")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["name", "url", "active", "created_at"]
+    list_filter = ["active"]
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "created_at", "event_type", "aggregate_key", "fanned_out"]
+    list_filter = ["event_type", "fanned_out"]
+    search_fields = ["aggregate_key", "uuid"]
+
+
+class FailingFilter(admin.SimpleListFilter):
+    title = "failures"
+    parameter_name = "failing"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Failed at least once, not delivered")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(status=WebhookDelivery.Status.DELIVERED).exclude(last_error="")
+        return queryset
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "delivered_at",
+    ]
+    list_filter = ["status", FailingFilter, "endpoint"]
+    search_fields = ["aggregate_key", "event__uuid"]
+    list_select_related = ["event", "endpoint"]
+    actions = ["replay"]
+
+    def has_change_permission(self, request, obj=None):
+        # Needed by the replay action; the form itself stays read-only (no editable fields).
+        return request.user.has_perm("returns_desk.change_webhookdelivery")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    @admin.action(description="Replay the selected deliveries", permissions=["change"])
+    def replay(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = webhooks.replay(queryset)
+        self.message_user(request, f"Queued {count} delivery(ies) again.")
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    list_display = ["name", "default_program", "default_channel", "create_unknown_products"]

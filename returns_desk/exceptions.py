@@ -60,3 +60,23 @@ class SerialAlreadyReceived(DomainError):
 
 class StationCannotReceive(DomainError):
     status = 403
+
+
+class RmaConflict(DomainError):
+    """The RMA number, or one of its tracking numbers, is already taken."""
+
+
+class NoPolicy(DomainError):
+    status = 422
+
+
+class ExceptionNotOpen(DomainError):
+    """The exception was already resolved (a second supervisor, or a double click)."""
+
+
+class CannotResolve(DomainError):
+    """This resolution does not fit the exception, e.g. releasing a parcel that has no RMA."""
+
+
+class ReasonRequired(DomainError):
+    status = 422

@@ -4,6 +4,7 @@
 transition table every service checks. `ItemEvent` is the append-only chain of custody.
 """
 
+import secrets
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from .scanning import canonical
@@ -253,7 +255,11 @@ class ReturnAuthorization(models.Model):
         ordering = ["-issued_on", "number"]
         verbose_name = "return authorisation (RMA)"
         verbose_name_plural = "return authorisations (RMAs)"
-        indexes = [models.Index(fields=["status", "issued_on"], name="rma_status_issued")]
+        indexes = [
+            models.Index(fields=["status", "issued_on"], name="rma_status_issued"),
+            # A supervisor finds the RMA of an unmatched parcel by the customer's e-mail.
+            models.Index(Upper("customer_email"), name="rma_customer_email"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(expires_on__gte=models.F("issued_on")), name="rma_expires_after_issue"
@@ -386,6 +392,13 @@ class ReceivingException(models.Model):
         OPEN = "open", "Open"
         RESOLVED = "resolved", "Resolved"
 
+    class Resolution(models.TextChoices):
+        LINKED = "linked", "Linked to an RMA"
+        RMA_CREATED = "rma_created", "RMA created for it"
+        RELEASED = "released", "Released to receiving"
+        REFUSED = "refused", "Refused (returned to sender)"
+        WRITTEN_OFF = "written_off", "Written off"
+
     kind = models.CharField(max_length=20, choices=Kind)
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
     parcel = models.ForeignKey(Parcel, on_delete=models.PROTECT, related_name="exceptions")
@@ -397,11 +410,24 @@ class ReceivingException(models.Model):
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     station = models.ForeignKey(Station, on_delete=models.PROTECT)
     raised_at = models.DateTimeField(default=timezone.now)
+    resolution = models.CharField(max_length=20, choices=Resolution, blank=True)
+    resolution_note = models.CharField(max_length=300, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-raised_at"]
         indexes = [
             models.Index(fields=["status", "kind", "raised_at"], name="exception_queue"),
+            models.Index(fields=["status", "station", "raised_at"], name="exception_queue_station"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | ~Q(resolution=""),
+                name="resolved_exception_says_how",
+            )
         ]
 
     def __str__(self) -> str:
@@ -468,6 +494,9 @@ class ReturnItem(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "status_changed_at"], name="item_status_age"),
+            models.Index(
+                fields=["status", "station", "status_changed_at"], name="item_status_station_age"
+            ),
             models.Index(fields=["station", "-received_at"], name="item_station_recent"),
             models.Index(fields=["serial_number"], name="item_serial"),
         ]
@@ -543,3 +572,230 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class QueueSLA(models.Model):
+    """How long a row may wait in a supervisor's queue before it stands out (admin-edited).
+
+    A row without a site-specific target uses the one with no site; without either, no row
+    is ever late.
+    """
+
+    class Queue(models.TextChoices):
+        AWAITING_INSPECTION = "awaiting_inspection", "Awaiting inspection"
+        AWAITING_DISPOSITION = "awaiting_disposition", "Awaiting disposition"
+        AWAITING_APPROVAL = "awaiting_approval", "Overrides awaiting approval"
+        EXCEPTIONS = "exceptions", "Exceptions"
+        OPEN_LOTS = "open_lots", "Open lots"
+        REPAIRS = "repairs", "Repair queue"
+
+    queue = models.CharField(max_length=30, choices=Queue)
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, null=True, blank=True, help_text="Empty: every site."
+    )
+    hours = models.PositiveIntegerField(help_text="Rows older than this are highlighted.")
+
+    class Meta:
+        ordering = ["queue", "site__code"]
+        verbose_name = "queue SLA"
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "site"], name="sla_once_per_queue_site"),
+            models.UniqueConstraint(
+                fields=["queue"], condition=Q(site__isnull=True), name="sla_one_default_per_queue"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_queue_display()} @ {self.site or 'every site'}: {self.hours} h"
+
+
+# Integration: API keys, webhooks (an outbox and its deliveries), CSV import mappings.
+
+
+class ApiKey(models.Model):
+    """One integration's key. Only a hash of the secret is kept: the key is shown once, at creation.
+
+    A key reads `rd_<prefix>_<secret>`; the prefix finds the row, the SHA-256 of the whole key
+    proves it. The secret is 256 random bits, so a fast hash is enough (no password stretching).
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Read and write"
+
+    name = models.CharField(max_length=100, help_text="Which system uses it, e.g. 'Web shop'.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    hashed_key = models.CharField(max_length=64, editable=False)
+    scope = models.CharField(max_length=10, choices=Scope, default=Scope.READ)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (rd_{self.prefix}_…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def allows(self, scope: str) -> bool:
+        return scope == self.Scope.READ or self.scope == self.Scope.WRITE
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a create sent with an Idempotency-Key, replayed for its retries."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_key_once_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(models.Model):
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(
+        max_length=100,
+        default=new_webhook_secret,
+        help_text="Shared secret the receiver checks the HMAC signature with.",
+    )
+    event_types = models.JSONField(
+        default=list, blank=True, help_text='Event types sent, e.g. ["unit.received"]; empty: all.'
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+class OutboxEvent(models.Model):
+    """Something worth telling integrations, written in the transaction of the change itself.
+
+    `aggregate_key` (the RMA number, or `lot:<code>`) orders delivery: an endpoint gets an
+    aggregate's events in `pk` order. `fanned_out` is set once the worker has made a delivery
+    per subscribed endpoint.
+    """
+
+    uuid = models.UUIDField(unique=True, editable=False)
+    event_type = models.CharField(max_length=50)
+    aggregate_key = models.CharField(max_length=60)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    fanned_out = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=Q(fanned_out=False), name="outbox_not_fanned_out"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.aggregate_key}"
+
+
+class WebhookDelivery(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        DEAD = "dead", "Dead-lettered"
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    # Copied from the event so the head-of-line check stays on one indexed table.
+    aggregate_key = models.CharField(max_length=60)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A worker claims a delivery until this moment; a worker that died lets it lapse.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-event_id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
+            models.Index(fields=["endpoint", "aggregate_key", "event"], name="delivery_order"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "endpoint"], name="delivery_once_per_endpoint")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint}"
+
+
+class ImportMapping(models.Model):
+    """How another system's CSV export maps onto our import columns, saved per source.
+
+    `columns` maps our column name (see returns_desk/imports.py) to the source's header.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    columns = models.JSONField(
+        default=dict, help_text='Our column -> their header, e.g. {"sku": "StockCode"}.'
+    )
+    rma_number_prefix = models.CharField(
+        max_length=10, blank=True, help_text="Put before the source's number, e.g. 'FBA-'."
+    )
+    negative_quantities = models.BooleanField(
+        default=False, help_text="The source writes returned quantities as negative numbers."
+    )
+    date_format = models.CharField(
+        max_length=40, default="%Y-%m-%d", help_text="strptime format; ISO 8601 is also accepted."
+    )
+    default_program = models.SlugField(max_length=30, default="customer-return")
+    default_channel = models.CharField(max_length=20, choices=Channel, default=Channel.WEB)
+    default_reason = models.SlugField(
+        max_length=30, blank=True, help_text="Reason code for rows that give none."
+    )
+    reason_map = models.JSONField(
+        default=dict, blank=True, help_text="The source's reason -> our reason code."
+    )
+    non_product_codes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="SKUs that are charges, not goods: reported, not imported.",
+    )
+    create_unknown_products = models.BooleanField(
+        default=False, help_text="Create products for unknown SKUs (named from the file)."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -7,6 +7,10 @@ constraints on LPN, scan token and serial per line hold the exactly-once promise
 """
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -14,11 +18,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import notifications, outbox
 from .exceptions import (
     AmbiguousCode,
+    CannotResolve,
+    ExceptionNotOpen,
     InvalidTransition,
+    NoPolicy,
     OverReceipt,
     ParcelNotOpen,
+    ReasonRequired,
+    RmaConflict,
     RmaNotReceivable,
     SerialAlreadyReceived,
     SerialRequired,
@@ -31,11 +41,15 @@ from .models import (
     ItemEvent,
     Parcel,
     Product,
+    Program,
+    ReasonCode,
     ReceivingException,
     ReturnAuthorization,
     ReturnItem,
+    ReturnPolicy,
     RMALine,
     Station,
+    TrackingNumber,
 )
 from .scanning import canonical
 
@@ -53,8 +67,13 @@ def record_event(
     to_status: str = "",
     details: dict | None = None,
 ) -> ItemEvent:
-    """Append one entry to the chain of custody of a unit or a parcel."""
-    return ItemEvent.objects.create(
+    """Append one entry to the chain of custody of a unit or a parcel.
+
+    This is also the one place integrations hear from: in the same transaction it writes the
+    outbox event the action calls for (see outbox.ACTIONS) and, after the commit, mails the
+    customer where the action is one they are told about (see notifications.EMAILS).
+    """
+    event = ItemEvent.objects.create(
         item=item,
         parcel=parcel,
         action=action,
@@ -64,6 +83,9 @@ def record_event(
         station=station,
         details=details or {},
     )
+    outbox.record_for_event(event)
+    notifications.notify_customer(event)
+    return event
 
 
 def move_item(
@@ -385,6 +407,8 @@ def _update_rma_receipt_status(rma: ReturnAuthorization, lines: list[RMALine]) -
     if rma.status != status and rma.status in RMA.RECEIVABLE:
         rma.status = status
         rma.save(update_fields=["status", "updated_at"])
+        if status == RMA.Status.RECEIVED:
+            outbox.record_rma_completed(rma)
 
 
 @transaction.atomic
@@ -549,3 +573,419 @@ def park_unmatched_parcel(
         station=station,
     )
     return parcel
+
+
+# Authorising returns (the API and the CSV import) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewLine:
+    product: Product
+    quantity: int
+    reason: ReasonCode
+    price_paid: Decimal = Decimal(0)
+    serial_number: str = ""
+    customer_comment: str = ""
+
+
+def choose_policy(*, program: Program, channel: str) -> ReturnPolicy:
+    """The active policy for a program sold through `channel`: one naming it before a catch-all.
+
+    Raises NoPolicy.
+    """
+    policies = ReturnPolicy.objects.filter(programs=program, active=True).order_by("name")
+    for policy in sorted(policies, key=lambda policy: not policy.channels):
+        if not policy.channels or channel in policy.channels:
+            return policy
+    raise NoPolicy(f"No active return policy covers {program.name} sold through {channel}.")
+
+
+@transaction.atomic
+def create_rma(
+    *,
+    number: str,
+    program: Program,
+    channel: str,
+    lines: list[NewLine],
+    policy: ReturnPolicy | None = None,
+    order_reference: str = "",
+    customer_name: str = "",
+    customer_email: str = "",
+    issued_on: date | None = None,
+    purchased_on: date | None = None,
+    tracking: Iterable[str] = (),
+) -> ReturnAuthorization:
+    """Authorise a return: the RMA, its numbered lines and its carrier tracking numbers.
+
+    The policy defaults to the one covering the program and channel. Raises RmaConflict (the
+    number or a tracking number is taken), NoPolicy.
+    """
+    number = canonical(number)
+    if RMA.objects.filter(number=number).exists():
+        raise RmaConflict(f"RMA {number} already exists.")
+    tracking = list(dict.fromkeys(canonical(code) for code in tracking if code.strip()))
+    if taken := list(TrackingNumber.objects.filter(number__in=tracking).values_list("number")):
+        raise RmaConflict(
+            f"Tracking number {', '.join(code for (code,) in taken)} belongs to another RMA."
+        )
+    policy = policy or choose_policy(program=program, channel=channel)
+    try:
+        with transaction.atomic():
+            rma = RMA.objects.create(
+                number=number,
+                program=program,
+                policy=policy,
+                channel=channel,
+                order_reference=order_reference,
+                customer_name=customer_name,
+                customer_email=customer_email,
+                issued_on=issued_on or timezone.localdate(),
+                purchased_on=purchased_on,
+            )
+            # bulk_create skips save(), so identifiers are made canonical here.
+            RMALine.objects.bulk_create(
+                RMALine(
+                    rma=rma,
+                    line_no=line_no,
+                    product=line.product,
+                    quantity_expected=line.quantity,
+                    reason=line.reason,
+                    price_paid=line.price_paid,
+                    serial_number=canonical(line.serial_number),
+                    customer_comment=line.customer_comment,
+                )
+                for line_no, line in enumerate(lines, start=1)
+            )
+            TrackingNumber.objects.bulk_create(
+                TrackingNumber(rma=rma, number=code) for code in tracking
+            )
+    except IntegrityError as error:
+        # Only a concurrent create of the same number or tracking number gets here.
+        raise RmaConflict(f"RMA {number} or one of its tracking numbers was just taken.") from error
+    return rma
+
+
+# Resolving the exception queue (supervisors) ------------------------------------------------------
+
+Resolution = ReceivingException.Resolution
+
+
+def _lock_exception(
+    exception: ReceivingException, reason: str
+) -> tuple[Parcel, ReceivingException]:
+    """Lock the exception's parcel, then the exception (receiving locks parcels first, too)."""
+    if not reason.strip():
+        raise ReasonRequired("Say why: the reason goes into the unit's history.")
+    parcel = (
+        Parcel.objects.select_for_update(of=("self",))
+        .select_related("rma", "station__site")
+        .get(pk=exception.parcel_id)
+    )
+    exception = (
+        ReceivingException.objects.select_for_update(of=("self",))
+        .select_related("item")
+        .get(pk=exception.pk)
+    )
+    if exception.status != ReceivingException.Status.OPEN:
+        raise ExceptionNotOpen(
+            f"This exception was already resolved: {exception.get_resolution_display().lower()}."
+        )
+    exception.parcel = parcel
+    return parcel, exception
+
+
+def _open_exceptions(parcel: Parcel, *, parcel_level_only: bool) -> list[ReceivingException]:
+    exceptions = ReceivingException.objects.select_for_update(of=("self",)).filter(
+        parcel=parcel, status=ReceivingException.Status.OPEN
+    )
+    if parcel_level_only:
+        exceptions = exceptions.filter(item__isnull=True)
+    return list(exceptions.select_related("item").order_by("pk"))
+
+
+def _resolve(
+    exceptions: list[ReceivingException],
+    *,
+    resolution: str,
+    reason: str,
+    user: AbstractBaseUser,
+    station: Station | None,
+    details: dict | None = None,
+) -> None:
+    now = timezone.now()
+    for exception in exceptions:
+        exception.status = ReceivingException.Status.RESOLVED
+        exception.resolution = resolution
+        exception.resolution_note = reason.strip()[:300]
+        exception.resolved_by = user
+        exception.resolved_at = now
+        exception.save(
+            update_fields=["status", "resolution", "resolution_note", "resolved_by", "resolved_at"]
+        )
+        record_event(
+            parcel=exception.parcel,
+            item=exception.item,
+            action="exception_resolved",
+            user=user,
+            station=station,
+            details={
+                "exception": exception.pk,
+                "kind": exception.kind,
+                "resolution": resolution,
+                "reason": exception.resolution_note,
+                **(details or {}),
+            },
+        )
+
+
+def _require_parked(parcel: Parcel, what: str) -> None:
+    if parcel.status != Parcel.Status.PARKED:
+        raise CannotResolve(
+            f"This parcel is {parcel.get_status_display().lower()}: only a parked parcel can be "
+            f"{what}."
+        )
+
+
+def _remember_code(rma: ReturnAuthorization, code: str) -> None:
+    """Keep the parcel's unknown code as a tracking number, so scanning the box finds its RMA."""
+    taken = RMA.objects.filter(Q(number=code) | Q(order_reference=code)).exists()
+    if not taken and not TrackingNumber.objects.filter(number=code).exists():
+        TrackingNumber.objects.create(rma=rma, number=code)
+
+
+def _link(parcel, rma, *, resolution, reason, user, station) -> Parcel:
+    """Give a parked parcel its RMA and send it back, open, to the station that parked it.
+
+    The clerk there sees it on the receiving desk with the RMA's lines and scans its units,
+    which then flow on to inspection like any others.
+    """
+    _require_parked(parcel, "linked to an RMA")
+    rma = RMA.objects.select_for_update().get(pk=rma.pk)
+    if rma.status not in RMA.RECEIVABLE:
+        raise RmaNotReceivable(
+            f"RMA {rma.number} is {rma.get_status_display().lower()}: nothing can be received "
+            "against it."
+        )
+    _remember_code(rma, parcel.scanned_code)
+    parcel.rma = rma
+    parcel.is_late = rma.is_late_on(site_today(parcel.station))
+    exceptions = _open_exceptions(parcel, parcel_level_only=True)
+    _move_parcel(
+        parcel,
+        to_status=Parcel.Status.OPEN,
+        action="parcel_linked",
+        user=user,
+        station=station,
+        details={"rma": rma.number, "reason": reason.strip()[:300]},
+        also_update=("rma", "is_late"),
+    )
+    _resolve(
+        exceptions,
+        resolution=resolution,
+        reason=reason,
+        user=user,
+        station=station,
+        details={"rma": rma.number},
+    )
+    return parcel
+
+
+@transaction.atomic
+def link_parcel_to_rma(
+    *,
+    exception: ReceivingException,
+    rma: ReturnAuthorization,
+    reason: str,
+    user: AbstractBaseUser,
+    station: Station | None = None,
+) -> Parcel:
+    """Match a parked parcel to an existing RMA and reopen it at its station for receiving.
+
+    Every open parcel-level exception of the parcel is resolved. Raises ReasonRequired,
+    ExceptionNotOpen, CannotResolve (the parcel is not parked), RmaNotReceivable.
+    """
+    parcel, _ = _lock_exception(exception, reason)
+    return _link(
+        parcel,
+        rma,
+        resolution=Resolution.LINKED,
+        reason=reason,
+        user=user,
+        station=station,
+    )
+
+
+@transaction.atomic
+def create_rma_for_parcel(
+    *,
+    exception: ReceivingException,
+    program: Program,
+    channel: str,
+    lines: list[NewLine],
+    reason: str,
+    user: AbstractBaseUser,
+    customer_name: str = "",
+    customer_email: str = "",
+    order_reference: str = "",
+    station: Station | None = None,
+) -> ReturnAuthorization:
+    """Authorise the return a parked parcel turned out to be, and reopen it for receiving.
+
+    The RMA is numbered after the parcel (EXC-<parcel>). Raises ReasonRequired,
+    ExceptionNotOpen, CannotResolve, NoPolicy, RmaConflict.
+    """
+    parcel, _ = _lock_exception(exception, reason)
+    _require_parked(parcel, "given an RMA")
+    if not lines:
+        raise CannotResolve("Name at least one product the parcel holds.")
+    rma = create_rma(
+        number=f"EXC-{parcel.pk:06d}",
+        program=program,
+        channel=channel,
+        lines=lines,
+        order_reference=order_reference,
+        customer_name=customer_name,
+        customer_email=customer_email,
+    )
+    _link(
+        parcel,
+        rma,
+        resolution=Resolution.RMA_CREATED,
+        reason=reason,
+        user=user,
+        station=station,
+    )
+    return rma
+
+
+@transaction.atomic
+def release_exception(
+    *,
+    exception: ReceivingException,
+    reason: str,
+    user: AbstractBaseUser,
+    station: Station | None = None,
+) -> ReceivingException:
+    """Accept what the exception held back, so it flows on.
+
+    A held unit goes to 'received' (awaiting inspection); a parked parcel with a receivable RMA
+    reopens at its station; a flagged late arrival is acknowledged. Raises ReasonRequired,
+    ExceptionNotOpen, CannotResolve (a parcel without a receivable RMA: link one first).
+    """
+    parcel, exception = _lock_exception(exception, reason)
+    details = {"reason": reason.strip()[:300]}
+    if exception.item_id:
+        item = ReturnItem.objects.select_for_update(of=("self",)).get(pk=exception.item_id)
+        exceptions = [
+            e for e in _open_exceptions(parcel, parcel_level_only=False) if e.item_id == item.pk
+        ]
+        if item.status == ReturnItem.Status.HELD:
+            move_item(
+                item,
+                to_status=ReturnItem.Status.RECEIVED,
+                action="released",
+                user=user,
+                station=station,
+                details=details,
+            )
+    elif parcel.status == Parcel.Status.PARKED:
+        if parcel.rma is None or parcel.rma.status not in RMA.RECEIVABLE:
+            raise CannotResolve(
+                "This parcel has no RMA it can be received against: link it to one, create "
+                "one, refuse it or write it off."
+            )
+        exceptions = _open_exceptions(parcel, parcel_level_only=True)
+        _move_parcel(
+            parcel,
+            to_status=Parcel.Status.OPEN,
+            action="parcel_released",
+            user=user,
+            station=station,
+            details=details,
+        )
+    else:
+        exceptions = [exception]
+    _resolve(exceptions, resolution=Resolution.RELEASED, reason=reason, user=user, station=station)
+    exception.refresh_from_db()
+    return exception
+
+
+def _close_exception(exception, *, resolution, action, reason, user, station):
+    parcel, exception = _lock_exception(exception, reason)
+    details = {"reason": reason.strip()[:300], "resolution": resolution}
+    if exception.item_id:
+        items = ReturnItem.objects.filter(pk=exception.item_id)
+        exceptions = [
+            e
+            for e in _open_exceptions(parcel, parcel_level_only=False)
+            if e.item_id == exception.item_id
+        ]
+    else:
+        _require_parked(parcel, ReceivingException.Resolution(resolution).label.lower())
+        items = ReturnItem.objects.filter(parcel=parcel)
+        exceptions = _open_exceptions(parcel, parcel_level_only=False)
+        parcel.closed_at = timezone.now()
+        _move_parcel(
+            parcel,
+            to_status=Parcel.Status.CLOSED,
+            action=action,
+            user=user,
+            station=station,
+            details=details,
+            also_update=("closed_at",),
+        )
+    held = items.select_for_update(of=("self",)).filter(status=ReturnItem.Status.HELD)
+    for item in held.order_by("pk"):
+        move_item(
+            item,
+            to_status=ReturnItem.Status.CLOSED,
+            action=action,
+            user=user,
+            station=station,
+            details=details,
+        )
+    _resolve(exceptions, resolution=resolution, reason=reason, user=user, station=station)
+    exception.refresh_from_db()
+    return exception
+
+
+@transaction.atomic
+def refuse_exception(
+    *,
+    exception: ReceivingException,
+    reason: str,
+    user: AbstractBaseUser,
+    station: Station | None = None,
+) -> ReceivingException:
+    """Return what the exception holds to its sender: the held unit, or the parked parcel and
+    every held unit in it, are closed. Raises ReasonRequired, ExceptionNotOpen, CannotResolve.
+    """
+    return _close_exception(
+        exception,
+        resolution=Resolution.REFUSED,
+        action="returned_to_sender",
+        reason=reason,
+        user=user,
+        station=station,
+    )
+
+
+@transaction.atomic
+def write_off_exception(
+    *,
+    exception: ReceivingException,
+    reason: str,
+    user: AbstractBaseUser,
+    station: Station | None = None,
+) -> ReceivingException:
+    """Write off what the exception holds: the held unit, or the parked parcel and every held
+    unit in it, are closed. Raises ReasonRequired, ExceptionNotOpen, CannotResolve.
+    """
+    return _close_exception(
+        exception,
+        resolution=Resolution.WRITTEN_OFF,
+        action="written_off",
+        reason=reason,
+        user=user,
+        station=station,
+    )

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tables2",
     "django_filters",
+    "ninja",
     "returns_desk",
     "inspection",
     "disposition",
@@ -194,3 +195,31 @@ RECENT_SCANS_SHOWN = 10
 # unless it is kept on purpose.
 INSPECTION_PHOTO_MAX_BYTES = int(env("INSPECTION_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
 INSPECTION_KEEP_EXIF = env_bool("INSPECTION_KEEP_EXIF", False)
+
+# Integration. Cache: rate limits of the public tracking page, shared by every app server
+# through the database (run `manage.py createcachetable` once, as scripts/serve.sh does).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "returns_desk_cache",
+    }
+}
+# Links in customer e-mails point here.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# The API's change feed leaves out the last few seconds, so a transaction still committing
+# (its updated_at already set) is never skipped by a poller that moved past it.
+API_CHANGES_SETTLE_SECONDS = int(env("API_CHANGES_SETTLE_SECONDS", "5"))
+# Webhooks: attempts before a delivery is dead-lettered, first retry delay (doubling after),
+# the longest delay, and how long a receiver may take to answer.
+WEBHOOK_MAX_ATTEMPTS = int(env("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_BACKOFF_SECONDS = int(env("WEBHOOK_BACKOFF_SECONDS", "30"))
+WEBHOOK_BACKOFF_MAX_SECONDS = int(env("WEBHOOK_BACKOFF_MAX_SECONDS", str(6 * 60 * 60)))
+WEBHOOK_TIMEOUT_SECONDS = int(env("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# New events wait this long before delivery, so one still committing keeps its place in line.
+WEBHOOK_SETTLE_SECONDS = int(env("WEBHOOK_SETTLE_SECONDS", "2"))
+# Tracking page: lookups allowed per client IP and per RMA number within the window.
+TRACK_RATE_PER_IP = int(env("TRACK_RATE_PER_IP", "20"))
+TRACK_RATE_PER_RMA = int(env("TRACK_RATE_PER_RMA", "10"))
+TRACK_RATE_WINDOW_SECONDS = int(env("TRACK_RATE_WINDOW_SECONDS", "600"))
+# Behind a proxy: the request header it puts the client address in, e.g. HTTP_X_FORWARDED_FOR.
+TRACK_CLIENT_IP_HEADER = env("TRACK_CLIENT_IP_HEADER", "")

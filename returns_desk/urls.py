@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import api, track, views
 
 receiving_patterns = [
     path("", views.receiving_desk, name="desk"),
@@ -18,6 +18,9 @@ urlpatterns = [
     path("receiving/", include((receiving_patterns, "receiving"))),
     path("inspection/", include("inspection.urls")),
     path("disposition/", include("disposition.urls")),
+    path("supervisor/", include("returns_desk.supervisor_urls")),
+    path("api/v1/", api.urls()),
+    path("track/", track.track, name="track"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

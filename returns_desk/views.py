@@ -32,6 +32,7 @@ from .models import ItemEvent, Parcel, ReceivingException, ReturnItem, RMALine
 from .stations import station_required
 
 RECEIVE = "returns_desk.receive_returns"
+SUPERVISE = "returns_desk.supervise_returns"
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Outcome:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    if request.user.has_perm(SUPERVISE):
+        return redirect("supervisor:dashboard")
     if request.user.has_perm(RECEIVE):
         return redirect("receiving:desk")
     if request.user.is_staff:

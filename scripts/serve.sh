@@ -6,6 +6,7 @@ bash scripts/bootstrap.sh
 # A local demo: DEBUG serves static files through whitenoise's finders and allows plain HTTP cookies.
 export DEBUG="${DEBUG:-true}"
 .venv/bin/python manage.py migrate --noinput
+.venv/bin/python manage.py createcachetable
 .venv/bin/python manage.py seed_demo
 echo
 echo "Returns Desk is serving on http://127.0.0.1:8000 (Ctrl+C stops it)."

@@ -64,6 +64,7 @@ def test_a_tshirt_goes_from_parcel_to_restock_shelf_by_keyboard_alone(page, live
         "inspection_started",
         "inspected",
         "disposition_decided",
+        "refund_released",
         "put_away",
     ]
     # Standard policy: 10 % restocking fee on a changed mind, grade A keeps the rest.

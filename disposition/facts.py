@@ -1,0 +1,30 @@
+"""What disposition tells the core about a unit (the API's unit read, the tracking page)."""
+
+from returns_desk.models import ReturnItem
+
+from .models import Disposition, RefundInstruction
+
+
+def disposition_facts(items: list[ReturnItem]) -> dict[int, dict]:
+    """Each unit's active disposition and its refund, in two queries whatever the count."""
+    facts: dict[int, dict] = {}
+    active = Disposition.objects.filter(
+        item__in=items, status__in=Disposition.ACTIVE
+    ).select_related("partner")
+    for disposition in active:
+        facts.setdefault(disposition.item_id, {})["disposition"] = {
+            "status": disposition.status,
+            "recommended_outcome": disposition.recommended_outcome,
+            "outcome": disposition.chosen_outcome,
+            "destination": disposition.partner.name
+            if disposition.partner
+            else disposition.destination_bin,
+            "decided_at": disposition.decided_at.isoformat(),
+        }
+    for refund in RefundInstruction.objects.filter(item__in=items):
+        facts.setdefault(refund.item_id, {})["refund"] = {
+            "status": refund.status,
+            "treatment": refund.treatment,
+            "amount": str(refund.amount),
+        }
+    return facts

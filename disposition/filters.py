@@ -1,0 +1,60 @@
+"""Filter sets of the supervisor queues over inspection and disposition data."""
+
+import django_filters
+from django.db.models import Q
+
+from inspection.models import Grade
+from returns_desk.filters import QueueFilterSet
+
+from .models import Disposition, Outcome
+
+UNIT_PATHS = {
+    "site": "station__site",
+    "station": "station",
+    "program": "rma_line__rma__program",
+    "reason": "rma_line__reason",
+    "date": "status_changed_at",
+}
+ITEM_PATHS = {name: f"item__{path}" for name, path in UNIT_PATHS.items()} | {"unit": "item__"}
+
+
+def grade_choices() -> list[tuple[str, str]]:
+    codes = sorted(set(Grade.objects.values_list("code", flat=True)))
+    return [(code, code) for code in codes]
+
+
+class DispositionQueueFilterSet(QueueFilterSet):
+    optional = (*QueueFilterSet.optional, "grade", "outcome")
+
+    grade = django_filters.ChoiceFilter(choices=grade_choices, method="by_path", label="Grade")
+    outcome = django_filters.ChoiceFilter(
+        choices=Outcome.choices, method="by_path", label="Outcome"
+    )
+
+
+class AwaitingInspectionFilterSet(DispositionQueueFilterSet):
+    paths = UNIT_PATHS
+
+
+class AwaitingDispositionFilterSet(DispositionQueueFilterSet):
+    paths = UNIT_PATHS | {"grade": "current_inspection__grade_code"}
+
+
+class ApprovalFilterSet(DispositionQueueFilterSet):
+    paths = ITEM_PATHS | {"grade": "grade_code", "outcome": "chosen_outcome", "date": "decided_at"}
+
+
+class RepairFilterSet(DispositionQueueFilterSet):
+    paths = ITEM_PATHS | {
+        "grade": "disposition__grade_code",
+        "outcome": "kind",
+        "date": "opened_at",
+    }
+
+
+class LotFilterSet(DispositionQueueFilterSet):
+    paths = {"outcome": "outcome", "date": "opened_at"}
+
+    def matches(self, code: str) -> Q:
+        """A lot by its code, or the lot a unit (by LPN) is in."""
+        return Q(code=code) | Q(pk__in=Disposition.objects.filter(item__lpn=code).values("lot_id"))

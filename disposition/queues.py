@@ -1,0 +1,134 @@
+"""The supervisor queues over inspection and disposition data, registered with the core's.
+
+Registered from DispositionConfig.ready, so the core's queue screens list them without
+importing this app.
+"""
+
+from django.db.models import Count, F, FilteredRelation, Q
+
+from returns_desk import queues
+from returns_desk.models import ReturnItem
+
+from . import services
+from .filters import (
+    ApprovalFilterSet,
+    AwaitingDispositionFilterSet,
+    AwaitingInspectionFilterSet,
+    LotFilterSet,
+    RepairFilterSet,
+)
+from .models import Disposition, Lot, RepairOrder
+from .tables import (
+    ApprovalTable,
+    AwaitingDispositionTable,
+    AwaitingInspectionTable,
+    LotTable,
+    RepairTable,
+)
+
+UNIT_RELATED = ("product", "station", "rma_line__rma__program", "rma_line__reason")
+ITEM_RELATED = tuple(f"item__{path}" for path in UNIT_RELATED)
+
+
+# Every queue lists the longest-waiting first, unless the supervisor sorts otherwise.
+
+
+def units_in(status: str):
+    return (
+        ReturnItem.objects.filter(status=status)
+        .select_related(*UNIT_RELATED)
+        .order_by("status_changed_at", "pk")
+    )
+
+
+def awaiting_disposition():
+    # One unsuperseded inspection per unit (a constraint), so the join adds no rows.
+    return (
+        units_in(ReturnItem.Status.INSPECTED)
+        .alias(
+            current_inspection=FilteredRelation(
+                "inspections", condition=Q(inspections__superseded=False)
+            )
+        )
+        .annotate(grade=F("current_inspection__grade_code"))
+    )
+
+
+def awaiting_approval():
+    return (
+        Disposition.objects.filter(status=Disposition.Status.AWAITING_APPROVAL)
+        .select_related(*ITEM_RELATED, "decided_by")
+        .order_by("decided_at", "pk")
+    )
+
+
+def open_lots():
+    return (
+        Lot.objects.filter(status=Lot.Status.OPEN)
+        .select_related("partner")
+        .order_by("opened_at", "pk")
+        .annotate(
+            units=Count("dispositions", filter=Q(dispositions__status=Disposition.Status.DECIDED))
+        )
+    )
+
+
+def open_repairs():
+    return (
+        RepairOrder.objects.filter(status=RepairOrder.Status.OPEN)
+        .select_related(*ITEM_RELATED, "disposition")
+        .order_by("opened_at", "pk")
+    )
+
+
+def _approve(disposition, *, user, note, station):
+    services.approve_override(disposition=disposition, user=user, note=note, station=station)
+
+
+def _reject(disposition, *, user, note, station):
+    services.reject_override(disposition=disposition, user=user, note=note, station=station)
+
+
+def _close(lot, *, user, note, station):
+    services.close_lot(lot=lot, user=user, weight_kg=None, notes=note, station=station)
+
+
+QUEUES = (
+    queues.Queue(
+        key="awaiting_inspection",
+        queryset=lambda: units_in(ReturnItem.Status.RECEIVED),
+        table=AwaitingInspectionTable,
+        filterset=AwaitingInspectionFilterSet,
+    ),
+    queues.Queue(
+        key="awaiting_disposition",
+        queryset=awaiting_disposition,
+        table=AwaitingDispositionTable,
+        filterset=AwaitingDispositionFilterSet,
+    ),
+    queues.Queue(
+        key="awaiting_approval",
+        queryset=awaiting_approval,
+        table=ApprovalTable,
+        filterset=ApprovalFilterSet,
+        actions=(
+            queues.BulkAction("approve", "Approve", _approve, note_required=False),
+            queues.BulkAction("reject", "Reject", _reject),
+        ),
+    ),
+    queues.Queue(
+        key="open_lots",
+        queryset=open_lots,
+        table=LotTable,
+        filterset=LotFilterSet,
+        actions=(queues.BulkAction("close", "Close and ship", _close, note_required=False),),
+    ),
+    queues.Queue(
+        key="repairs", queryset=open_repairs, table=RepairTable, filterset=RepairFilterSet
+    ),
+)
+
+
+def register() -> None:
+    for queue in QUEUES:
+        queues.register(queue)

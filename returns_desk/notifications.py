@@ -1,0 +1,54 @@
+"""E-mail to the customer when their parcel arrives and when a refund is released.
+
+`services.record_event` calls `notify_customer` for every history event; the mail goes out
+after the commit (never for a change that rolled back), and a mail server that is down is
+logged, not turned into an error for the clerk who scanned the parcel.
+"""
+
+import logging
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from .models import ItemEvent
+
+logger = logging.getLogger(__name__)
+
+# History action -> (template name under templates/emails/, subject).
+EMAILS = {
+    "parcel_received": ("parcel_received", "we have received your return"),
+    "refund_released": ("refund_released", "your refund has been released"),
+}
+
+
+def notify_customer(event: ItemEvent) -> None:
+    if event.action in EMAILS:
+        transaction.on_commit(partial(send_customer_email, event.pk), robust=True)
+
+
+def send_customer_email(event_pk: int) -> None:
+    event = ItemEvent.objects.select_related(
+        "parcel__rma", "item__parcel__rma", "item__product"
+    ).get(pk=event_pk)
+    rma = (event.parcel or event.item.parcel).rma
+    if rma is None or not rma.customer_email:
+        return
+    template, subject = EMAILS[event.action]
+    context = {
+        "rma": rma,
+        "product": event.item.product if event.item else None,
+        "amount": event.details.get("amount"),
+        "track_url": settings.PUBLIC_BASE_URL.rstrip("/") + reverse("track"),
+    }
+    message = EmailMultiAlternatives(
+        subject=f"Return {rma.number}: {subject}",
+        body=render_to_string(f"emails/{template}.txt", context),
+        to=[rma.customer_email],
+    )
+    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    message.send()
+    logger.info("Sent %s e-mail for %s", template, rma.number)

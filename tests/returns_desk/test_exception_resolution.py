@@ -1,0 +1,315 @@
+"""Supervisors resolve the exception queue: link, create an RMA, release, refuse, write off."""
+
+import pytest
+from django.urls import reverse
+
+from returns_desk import services
+from returns_desk.exceptions import CannotResolve, ExceptionNotOpen, ReasonRequired
+from returns_desk.models import (
+    ItemEvent,
+    Parcel,
+    ReceivingException,
+    ReturnAuthorization,
+    ReturnItem,
+    TrackingNumber,
+)
+from tests.conftest import client_at_station
+from tests.factories import (
+    PolicyFactory,
+    ProductFactory,
+    ProgramFactory,
+    ReasonFactory,
+    make_rma,
+    make_unit_at,
+    open_parcel,
+)
+from tests.returns_desk.helpers import receiving_counts
+
+pytestmark = pytest.mark.django_db
+
+Resolution = ReceivingException.Resolution
+
+
+@pytest.fixture
+def unmatched(station, clerk) -> ReceivingException:
+    parcel = services.park_unmatched_parcel(
+        code="1Z-LOST", station=station, user=clerk, reason="no paperwork"
+    )
+    return parcel.exceptions.get()
+
+
+@pytest.fixture
+def held(station, clerk) -> ReceivingException:
+    item = make_unit_at(ReturnItem.Status.HELD, station=station, user=clerk)
+    return item.exceptions.get()
+
+
+@pytest.fixture
+def supervisor_client(client, supervisor, station):
+    return client_at_station(client, supervisor, station)
+
+
+def url(name: str, exception: ReceivingException) -> str:
+    return reverse(f"supervisor:{name}", args=[exception.pk])
+
+
+def resolution_counts() -> dict:
+    return {
+        **receiving_counts(),
+        "open": ReceivingException.objects.filter(status="open").count(),
+        "rmas": ReturnAuthorization.objects.count(),
+        "tracking": TrackingNumber.objects.count(),
+    }
+
+
+def test_linking_an_unmatched_parcel_reopens_it_for_the_clerk_who_received_it(
+    unmatched, supervisor, station, clerk
+):
+    product = ProductFactory()
+    rma = make_rma((product, 1))
+
+    parcel = services.link_parcel_to_rma(
+        exception=unmatched, rma=rma, reason="label torn; customer phoned", user=supervisor
+    )
+
+    unmatched.refresh_from_db()
+    assert parcel.status == Parcel.Status.OPEN and parcel.rma == rma
+    assert unmatched.status == ReceivingException.Status.RESOLVED
+    assert unmatched.resolution == Resolution.LINKED
+    assert unmatched.resolved_by == supervisor
+    assert TrackingNumber.objects.get(number="1Z-LOST").rma == rma
+    linked = ItemEvent.objects.get(parcel=parcel, action="parcel_linked")
+    assert linked.details["rma"] == rma.number and linked.user == supervisor
+    assert ItemEvent.objects.filter(parcel=parcel, action="exception_resolved").exists()
+    # Its units now flow on: the clerk receives them and they await inspection.
+    item, _ = services.receive_unit(parcel=parcel, code=product.sku, station=station, user=clerk)
+    assert item.status == ReturnItem.Status.RECEIVED
+
+
+def test_scanning_a_linked_parcel_again_finds_it_by_its_code(unmatched, supervisor, station, clerk):
+    rma = make_rma((ProductFactory(), 1))
+    parcel = services.link_parcel_to_rma(exception=unmatched, rma=rma, reason="ok", user=supervisor)
+
+    assert services.receive_parcel(code="1z-lost", station=station, user=clerk) == parcel
+
+
+def test_a_parcel_cannot_be_linked_to_a_cancelled_rma(unmatched, supervisor):
+    rma = make_rma((ProductFactory(), 1), status=ReturnAuthorization.Status.CANCELLED)
+    before = resolution_counts()
+
+    with pytest.raises(services.RmaNotReceivable):
+        services.link_parcel_to_rma(exception=unmatched, rma=rma, reason="x", user=supervisor)
+
+    assert resolution_counts() == before
+
+
+def test_an_rma_is_created_for_an_unmatched_parcel(unmatched, supervisor):
+    PolicyFactory().programs.add(program := ProgramFactory())
+    product = ProductFactory()
+
+    rma = services.create_rma_for_parcel(
+        exception=unmatched,
+        program=program,
+        channel="web",
+        lines=[services.NewLine(product=product, quantity=2, reason=ReasonFactory())],
+        reason="customer e-mailed",
+        user=supervisor,
+    )
+
+    unmatched.refresh_from_db()
+    assert rma.number == f"EXC-{unmatched.parcel_id:06d}"
+    assert rma.lines.get().quantity_expected == 2
+    assert unmatched.parcel.status == Parcel.Status.OPEN and unmatched.parcel.rma == rma
+    assert unmatched.resolution == Resolution.RMA_CREATED
+
+
+def test_releasing_a_held_unit_sends_it_to_inspection(held, supervisor):
+    services.release_exception(exception=held, reason="right item after all", user=supervisor)
+
+    held.refresh_from_db()
+    held.item.refresh_from_db()
+    assert held.item.status == ReturnItem.Status.RECEIVED
+    assert held.resolution == Resolution.RELEASED
+    released = ItemEvent.objects.get(item=held.item, action="released")
+    assert (released.from_status, released.to_status) == ("held", "received")
+
+
+def test_releasing_a_parcel_without_an_rma_is_refused_and_changes_nothing(unmatched, supervisor):
+    before = resolution_counts()
+
+    with pytest.raises(CannotResolve):
+        services.release_exception(exception=unmatched, reason="go", user=supervisor)
+
+    assert resolution_counts() == before
+
+
+def test_releasing_a_held_late_parcel_reopens_it(station, clerk, supervisor):
+    policy = PolicyFactory(name="Strict", window_days=1, late_arrival="hold")
+    rma = make_rma((ProductFactory(), 1), policy=policy)
+    parcel = open_parcel(rma, station, clerk)
+    assert parcel.status == Parcel.Status.PARKED
+
+    services.release_exception(
+        exception=parcel.exceptions.get(), reason="goodwill", user=supervisor
+    )
+
+    parcel.refresh_from_db()
+    assert parcel.status == Parcel.Status.OPEN
+
+
+def test_refusing_a_parked_parcel_closes_it_and_its_held_units(station, clerk, supervisor):
+    rma = make_rma((ProductFactory(), 1))
+    parcel = open_parcel(rma, station, clerk)
+    item, _ = services.receive_exception_unit(
+        parcel=parcel, code="ALIEN-1", kind="wrong_item", station=station, user=clerk
+    )
+    services.park_parcel(parcel=parcel, station=station, user=clerk, reason="box of junk")
+    parked = parcel.exceptions.get(kind=ReceivingException.Kind.PARKED)
+
+    services.refuse_exception(exception=parked, reason="not ours", user=supervisor)
+
+    parcel.refresh_from_db()
+    item.refresh_from_db()
+    assert parcel.status == Parcel.Status.CLOSED
+    assert item.status == ReturnItem.Status.CLOSED
+    assert not parcel.exceptions.filter(status="open").exists()
+    assert set(parcel.exceptions.values_list("resolution", flat=True)) == {Resolution.REFUSED}
+    assert ItemEvent.objects.filter(item=item, action="returned_to_sender").exists()
+
+
+def test_writing_off_a_held_unit_closes_it(held, supervisor):
+    services.write_off_exception(exception=held, reason="damaged beyond use", user=supervisor)
+
+    held.item.refresh_from_db()
+    assert held.item.status == ReturnItem.Status.CLOSED
+    assert ItemEvent.objects.get(item=held.item, action="written_off").details["reason"] == (
+        "damaged beyond use"
+    )
+
+
+def test_an_exception_is_resolved_once(held, supervisor):
+    services.release_exception(exception=held, reason="ok", user=supervisor)
+
+    with pytest.raises(ExceptionNotOpen):
+        services.write_off_exception(exception=held, reason="again", user=supervisor)
+
+
+def test_every_resolution_needs_a_reason(held, supervisor):
+    with pytest.raises(ReasonRequired):
+        services.release_exception(exception=held, reason="  ", user=supervisor)
+
+
+# --- the screen ---------------------------------------------------------------------------------
+
+
+def test_a_clerk_cannot_see_or_resolve_exceptions(clerk_client, held):
+    assert clerk_client.get(url("exception", held)).status_code == 403
+    response = clerk_client.post(
+        url("exception_resolve", held), {"action": "release", "reason": "x"}
+    )
+    assert response.status_code == 403
+    held.refresh_from_db()
+    assert held.status == ReceivingException.Status.OPEN
+
+
+def test_resolution_actions_refuse_a_get(supervisor_client, held):
+    for name in ["exception_link", "exception_create_rma", "exception_resolve"]:
+        assert supervisor_client.get(url(name, held)).status_code == 405
+
+
+def test_a_supervisor_finds_the_rma_by_the_customers_email(supervisor_client, unmatched):
+    rma = make_rma((ProductFactory(), 1), customer_email="Ann@Example.com")
+
+    page = supervisor_client.get(url("exception", unmatched), {"find": "ann@example.COM"})
+
+    assert page.status_code == 200
+    assert f"Link to {rma.number}" in page.content.decode()
+
+
+def test_a_supervisor_links_a_parcel_from_the_screen(supervisor_client, unmatched):
+    rma = make_rma((ProductFactory(), 1), tracking="TRK-9")
+
+    response = supervisor_client.post(
+        url("exception_link", unmatched), {"rma": rma.number.lower(), "reason": "phoned"}
+    )
+
+    assert response.status_code == 200
+    assert f"Linked to RMA {rma.number}" in response.content.decode()
+    unmatched.refresh_from_db()
+    assert unmatched.resolution == Resolution.LINKED
+
+
+def test_the_htmx_answer_is_the_exception_partial(supervisor_client, held):
+    response = supervisor_client.post(
+        url("exception_resolve", held),
+        {"action": "write_off", "reason": "smashed"},
+        headers={"HX-Request": "true"},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.strip().startswith('<div id="exception">') and "<html" not in page
+    assert response.headers["HX-Trigger"].startswith('{"exceptionResolved"')
+
+
+def test_creating_an_rma_from_the_screen_reopens_the_parcel(supervisor_client, unmatched):
+    PolicyFactory().programs.add(program := ProgramFactory())
+    product = ProductFactory(sku="MUG-1")
+    reason = ReasonFactory()
+
+    response = supervisor_client.post(
+        url("exception_create_rma", unmatched),
+        {
+            "program": program.pk,
+            "channel": "web",
+            "lines": "mug-1 2\n",
+            "return_reason": reason.pk,
+            "customer_email": "bo@example.com",
+            "reason": "customer e-mailed",
+        },
+    )
+
+    assert response.status_code == 200
+    rma = ReturnAuthorization.objects.get(number=f"EXC-{unmatched.parcel_id:06d}")
+    assert rma.lines.get().product == product
+    unmatched.parcel.refresh_from_db()
+    assert unmatched.parcel.status == Parcel.Status.OPEN
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("exception_link", {"rma": "NO-SUCH-RMA", "reason": "x"}),
+        ("exception_link", {"rma": "RMA\x00", "reason": "x"}),
+        ("exception_link", {"rma": "A" * 5000, "reason": "x"}),
+        ("exception_resolve", {"action": "explode", "reason": "x"}),
+        ("exception_resolve", {"action": "release", "reason": ""}),
+        ("exception_resolve", {"action": "release", "reason": "go"}),
+        ("exception_create_rma", {"lines": "NOPE 1", "reason": "x"}),
+        ("exception_create_rma", {"lines": "\x00\x01", "reason": "x"}),
+    ],
+)
+def test_bad_resolution_input_gets_a_4xx_and_changes_nothing(
+    supervisor_client, unmatched, name, data
+):
+    before = resolution_counts()
+
+    response = supervisor_client.post(url(name, unmatched), data)
+
+    assert 400 <= response.status_code < 500
+    assert 'role="alert"' in response.content.decode()
+    assert resolution_counts() == before
+
+
+def test_resolving_twice_from_the_screen_says_it_is_done(supervisor_client, held):
+    data = {"action": "release", "reason": "ok"}
+    supervisor_client.post(url("exception_resolve", held), data)
+
+    again = supervisor_client.post(url("exception_resolve", held), data)
+
+    assert again.status_code == 409
+    assert "already resolved" in again.content.decode()
+
+
+def test_an_unknown_exception_is_a_404(supervisor_client):
+    assert supervisor_client.get("/supervisor/exceptions/999999/").status_code == 404

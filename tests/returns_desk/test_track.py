@@ -1,0 +1,206 @@
+"""The customer's side: the public tracking page and the e-mails they get."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.test import Client
+
+from returns_desk import services
+from tests.factories import ProductFactory, make_rma, open_parcel
+
+pytestmark = pytest.mark.django_db
+
+TRACK = "/track/"
+
+
+@pytest.fixture
+def received(station, clerk):
+    """An RMA of two kettles with one received, and the unit."""
+    product = ProductFactory(name="Electric kettle", unit_value="39.00")
+    rma = make_rma((product, 2), number="RMA-5001", customer_email="olga@example.com")
+    item, _ = services.receive_unit(
+        parcel=open_parcel(rma, station, clerk), code=product.sku, station=station, user=clerk
+    )
+    return rma, item
+
+
+def look_up(client, number, email, **extra):
+    return client.post(TRACK, {"number": number, "email": email}, **extra)
+
+
+def without_tokens_and_input(html: str) -> str:
+    """The page minus what differs on every response (CSRF token, CSP nonce) and the input."""
+    return re.sub(r'(value=|nonce=|X-CSRFToken": )"[^"]+"', "", html)
+
+
+# --- the tracking page --------------------------------------------------------------------------
+
+
+def test_the_tracking_page_needs_no_login(client):
+    response = client.get(TRACK)
+
+    assert response.status_code == 200
+    assert "Return number" in response.text
+
+
+def test_the_right_number_and_email_show_the_timeline_in_plain_words(client, received):
+    response = look_up(client, "rma-5001", "Olga@Example.com")
+
+    assert response.status_code == 200
+    assert "We have received part of your return." in response.text
+    assert "We received your parcel." in response.text
+    assert "We checked in Electric kettle." in response.text
+
+
+def test_the_timeline_tells_nothing_of_the_warehouse_inside(client, received, station, clerk):
+    rma, item = received
+    with transaction.atomic():
+        services.record_event(
+            item=item, action="inspected", user=clerk, station=station, details={"grade": "C"}
+        )
+        services.record_event(
+            item=item,
+            action="refund_released",
+            user=clerk,
+            station=station,
+            details={"amount": "35.10"},
+        )
+
+    text = look_up(client, rma.number, rma.customer_email).text
+
+    assert "We inspected Electric kettle." in text
+    assert "Your refund for Electric kettle has been released." in text
+    for secret in [
+        station.code,
+        clerk.username,
+        clerk.first_name,
+        "35.10",
+        "39.00",
+        "19.99",
+        item.lpn,
+        "grade",
+    ]:
+        assert secret not in text
+
+
+def test_a_wrong_number_and_a_wrong_email_get_the_same_answer(client, received):
+    wrong_number = look_up(client, "RMA-5002", "olga@example.com")
+    wrong_email = look_up(client, "RMA-5001", "someone@example.com")
+
+    assert wrong_number.status_code == wrong_email.status_code == 404
+    assert without_tokens_and_input(wrong_number.text) == without_tokens_and_input(wrong_email.text)
+    assert "could not find a return with this number and e-mail address" in wrong_number.text
+
+
+@pytest.mark.parametrize(
+    ("number", "email"),
+    [("", "a@example.com"), ("RMA-1", "nope"), ("X" * 5000, "a@example.com"), ("A\x00", "a@b.c")],
+)
+def test_bad_input_is_refused_without_an_error_page(client, number, email):
+    assert look_up(client, number, email).status_code == 400
+
+
+def test_lookups_of_one_rma_are_limited_whichever_address_they_come_from(client, settings):
+    settings.TRACK_RATE_PER_RMA = 3
+    for n in range(3):
+        look_up(client, "RMA-5001", f"guess{n}@example.com", REMOTE_ADDR=f"10.0.0.{n}")
+
+    response = look_up(client, "RMA-5001", "guess9@example.com", REMOTE_ADDR="10.0.0.9")
+
+    assert response.status_code == 429
+    assert "Too many attempts" in response.text
+
+
+def test_lookups_from_one_address_are_limited(client, settings, received):
+    settings.TRACK_RATE_PER_IP = 2
+    look_up(client, "RMA-1", "a@example.com")
+    look_up(client, "RMA-2", "a@example.com")
+
+    # Even the right answer waits once the address has used up its lookups.
+    response = look_up(client, "RMA-5001", "olga@example.com")
+
+    assert response.status_code == 429
+    assert "Electric kettle" not in response.text
+
+
+def test_the_proxy_header_names_the_client_when_configured(client, settings):
+    settings.TRACK_RATE_PER_IP = 1
+    settings.TRACK_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    look_up(client, "RMA-1", "a@example.com", HTTP_X_FORWARDED_FOR="1.1.1.1")
+
+    other_client = look_up(client, "RMA-2", "a@example.com", HTTP_X_FORWARDED_FOR="2.2.2.2")
+
+    assert other_client.status_code == 404
+
+
+def test_the_tracking_form_is_csrf_protected(received):
+    client = Client(enforce_csrf_checks=True)
+
+    assert look_up(client, "RMA-5001", "olga@example.com").status_code == 403
+
+
+# --- e-mails ------------------------------------------------------------------------------------
+
+
+def test_the_customer_is_mailed_when_their_parcel_arrives(
+    station, clerk, django_capture_on_commit_callbacks
+):
+    rma = make_rma((ProductFactory(), 1), number="RMA-6001", customer_email="ana@example.com")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        open_parcel(rma, station, clerk)
+
+    [message] = mail.outbox
+    assert message.to == ["ana@example.com"]
+    assert "RMA-6001" in message.subject and "received" in message.subject
+    assert "http://127.0.0.1:8000/track/" in message.body
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html" and "RMA-6001" in html
+
+
+def test_no_mail_goes_out_for_a_change_that_rolled_back(
+    station, clerk, django_capture_on_commit_callbacks
+):
+    rma = make_rma((ProductFactory(), 1), customer_email="ana@example.com")
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        open_parcel(rma, station, clerk)
+        raise RuntimeError("rolled back")
+
+    assert callbacks == [] and mail.outbox == []
+
+
+def test_a_return_without_an_email_address_sends_nothing(
+    station, clerk, django_capture_on_commit_callbacks
+):
+    rma = make_rma((ProductFactory(), 1), customer_email="")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        open_parcel(rma, station, clerk)
+
+    assert mail.outbox == []
+
+
+def test_the_customer_is_mailed_when_a_refund_is_released(
+    received, station, clerk, django_capture_on_commit_callbacks
+):
+    rma, item = received
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        services.record_event(
+            item=item,
+            action="refund_released",
+            user=clerk,
+            station=station,
+            details={"amount": "35.10"},
+        )
+
+    [message] = mail.outbox
+    assert "refund" in message.subject
+    assert "35.10" in message.body and "Electric kettle" in message.body

@@ -1,0 +1,160 @@
+"""Dashboard figures against a small day worked out by hand."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from disposition import dashboard
+from disposition import services as disposition
+from disposition.models import Disposition
+from returns_desk.models import ReturnItem, RMALine, Site
+from tests.factories import (
+    ProductFactory,
+    ProgramFactory,
+    ReasonFactory,
+    SiteFactory,
+    StationFactory,
+    make_rma,
+    make_unit_at,
+)
+
+pytestmark = pytest.mark.django_db
+
+DAY = date(2026, 3, 10)
+# 08:00 in London (GMT in March): decisions up to ten hours later stay on the same day.
+MORNING = datetime(2026, 3, 10, 8, 0, tzinfo=ZoneInfo("Europe/London"))
+
+
+@pytest.fixture
+def day(make_inspected, rules, config, station, clerk):
+    """Six units received at London, one at Manchester, on 10 March 2026 at 08:00.
+
+    | unit | grade | price | value | decision              | hours to decision |
+    | a    | A     | 40    | 50    | restock (refund 40)   | 2                 |
+    | x    | X     | 30    | 20    | recycle (refund 0)    | 6                 |
+    | b    | B     | 20    | 30    | liquidate (refund 20) | 10                |
+    | c    | C     | 10    | 50    | none yet (defect)     |                   |
+    | o    | A     | 100   | 250   | override waits        | (refund 100 pending) |
+    | r    | -     |       |       | received only         |                   |
+    """
+    with time_machine.travel(MORNING, tick=False):
+        decided = {}
+        for name, grade, price, value in [
+            ("a", "A", "40.00", "50.00"),
+            ("x", "X", "30.00", "20.00"),
+            ("b", "B", "20.00", "30.00"),
+        ]:
+            unit = make_inspected(grade, price=price, value=value)
+            decided[name], _ = disposition.decide_disposition(
+                item=unit, station=station, user=clerk
+            )
+        make_inspected("C", price="10.00", reason=ReasonFactory(code="defect", name="Defect"))
+        disposition.decide_disposition(
+            item=make_inspected("A", price="100.00", value="250.00"),
+            station=station,
+            user=clerk,
+            outcome="liquidate",
+            override_reason="worse_than_graded",
+        )
+        make_unit_at(ReturnItem.Status.RECEIVED, station=station, user=clerk)
+        manchester = StationFactory(code="MAN-01", site=SiteFactory(code="man", name="Manchester"))
+        make_unit_at(ReturnItem.Status.RECEIVED, station=manchester, user=clerk)
+    for name, hours in [("a", 2), ("x", 6), ("b", 10)]:
+        Disposition.objects.filter(pk=decided[name].pk).update(
+            decided_at=MORNING + timedelta(hours=hours)
+        )
+    recall = make_rma(
+        (ProductFactory(), 3),
+        (ProductFactory(), 1),
+        program=ProgramFactory(code="recall-kettle", name="Kettle recall", kind="recall"),
+        issued_on=DAY - timedelta(days=2),
+    )
+    RMALine.objects.filter(rma=recall, line_no=1).update(quantity_received=1)
+    return dashboard.Period(since=DAY, until=DAY, site=Site.objects.get(code="lon"))
+
+
+def test_received_and_completed_per_day(day):
+    assert dashboard.received_per_day(day) == [(DAY, 6)]
+    assert dashboard.completed_per_day(day) == [(DAY, 3)]
+    every_site = dashboard.Period(since=DAY - timedelta(days=1), until=DAY)
+    assert dashboard.received_per_day(every_site) == [(DAY - timedelta(days=1), 0), (DAY, 7)]
+
+
+def test_received_per_station_and_hour(day):
+    assert dashboard.received_per_station_hour(day) == {"hours": [8], "rows": [("RCV-01", [6])]}
+
+
+def test_grade_and_disposition_mix(day):
+    assert dashboard.grade_mix(day) == [("A", 2), ("B", 1), ("C", 1), ("X", 1)]
+    assert sorted(dashboard.disposition_mix(day)) == [
+        ("Liquidate", 1),
+        ("Recycle", 1),
+        ("Restock", 1),
+    ]
+
+
+def test_value_recovered_against_value_returned(day):
+    # Returned: 40 + 30 + 20 paid for the decided units; recovered: restock 50 + liquidate 30.
+    assert dashboard.value(day) == {"returned": Decimal("90.00"), "recovered": Decimal("80.00")}
+
+
+def test_time_from_receipt_to_disposition(day):
+    assert dashboard.receipt_to_disposition_hours(day) == {"count": 3, "median": 6.0, "p90": 10.0}
+
+
+def test_top_return_reasons_as_a_pareto(day):
+    assert dashboard.top_reasons(day) == [
+        {"label": "Changed mind", "n": 5, "cumulative": 83},
+        {"label": "Defect", "n": 1, "cumulative": 100},
+    ]
+    by_sku = dashboard.top_reasons_by_sku(day)
+    assert [row["n"] for row in by_sku] == [1] * 6
+    assert by_sku[-1]["cumulative"] == 100
+
+
+def test_recall_completion_counts_units_returned_against_authorised(day):
+    every_site = dashboard.Period(since=DAY, until=DAY)
+    assert dashboard.recall_completion(every_site) == [
+        {"program": "Kettle recall", "authorised": 4, "returned": 1, "percent": 25}
+    ]
+
+
+def test_refund_totals_pending_and_released(day):
+    assert dashboard.refunds(day) == [
+        {"status": "Pending", "n": 1, "amount": Decimal("100.00")},
+        {"status": "Released", "n": 3, "amount": Decimal("60.00")},
+        {"status": "Exported", "n": 0, "amount": Decimal(0)},
+    ]
+
+
+def test_the_dashboard_page_draws_the_figures_as_svg(supervisor_client, day):
+    response = supervisor_client.get(
+        "/supervisor/", {"since": DAY.isoformat(), "until": DAY.isoformat(), "site": day.site.pk}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count("<svg") >= 6 and "style=" not in html
+    assert '<strong class="value-recovered">80.00</strong>' in html
+    assert '<strong class="lead-median">6.0 h</strong>' in html
+
+
+def test_the_dashboard_refuses_a_backwards_period(supervisor_client):
+    response = supervisor_client.get("/supervisor/", {"since": "2026-03-10", "until": "2026-03-01"})
+
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_a_clerk_cannot_see_the_dashboard(clerk_client):
+    assert clerk_client.get("/supervisor/").status_code == 403
+
+
+def test_the_dashboard_costs_a_fixed_number_of_queries(
+    supervisor_client, day, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(30):
+        supervisor_client.get("/supervisor/", {"since": DAY.isoformat(), "until": DAY.isoformat()})

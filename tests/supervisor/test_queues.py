@@ -1,0 +1,394 @@
+"""Supervisor queues: filters, sorting, SLA highlighting, bulk actions, CSV and query counts."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from disposition import services as disposition
+from disposition.models import Disposition, Lot
+from returns_desk import services
+from returns_desk.models import QueueSLA, ReceivingException, ReturnItem
+from tests.factories import ProgramFactory, StationFactory, UserFactory, make_unit_at
+
+pytestmark = pytest.mark.django_db
+
+Status = ReturnItem.Status
+QUEUE_KEYS = [
+    "awaiting_inspection",
+    "awaiting_disposition",
+    "awaiting_approval",
+    "exceptions",
+    "open_lots",
+    "repairs",
+]
+
+
+def queue_url(key: str) -> str:
+    return f"/supervisor/queues/{key}/"
+
+
+def page(response) -> str:
+    return response.content.decode()
+
+
+def received(station, user, count: int = 1, **fields) -> list[ReturnItem]:
+    return [
+        make_unit_at(Status.RECEIVED, station=station, user=user, **fields) for _ in range(count)
+    ]
+
+
+@pytest.fixture
+def override(make_inspected, rules, config, station, clerk):
+    """An override of a unit worth 250 (above the threshold): it waits for a supervisor."""
+
+    def make() -> Disposition:
+        disposition_, _ = disposition.decide_disposition(
+            item=make_inspected("A", value="250.00"),
+            station=station,
+            user=clerk,
+            outcome="liquidate",
+            override_reason="worse_than_graded",
+        )
+        return disposition_
+
+    return make
+
+
+# --- who may see them ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", QUEUE_KEYS)
+def test_a_clerk_is_refused_every_queue_its_csv_and_its_bulk_actions(clerk_client, key):
+    assert clerk_client.get(queue_url(key)).status_code == 403
+    assert clerk_client.get(f"{queue_url(key)}export.csv").status_code == 403
+    assert clerk_client.post(queue_url(key), {"action": "approve"}).status_code == 403
+
+
+@pytest.mark.parametrize("key", QUEUE_KEYS)
+def test_a_supervisor_and_an_admin_see_every_queue(client, supervisor, key):
+    client.force_login(supervisor)
+    assert client.get(queue_url(key)).status_code == 200
+    client.force_login(UserFactory(username="ada", role="admin"))
+    assert client.get(queue_url(key)).status_code == 200
+
+
+def test_an_unknown_queue_is_a_404(supervisor_client):
+    assert supervisor_client.get(queue_url("nothing")).status_code == 404
+
+
+def test_supervisors_land_on_the_dashboard(supervisor_client):
+    assert supervisor_client.get("/").url == "/supervisor/"
+
+
+# --- filters and sorting ------------------------------------------------------------------------
+
+
+def test_the_queue_filters_by_station_program_and_scanned_code(supervisor_client, station, clerk):
+    other = StationFactory(code="RCV-09")
+    here = received(station, clerk)[0]
+    there = received(other, clerk)[0]
+    recall = received(station, clerk, program=ProgramFactory(code="recall", kind="recall"))[0]
+    url = queue_url("awaiting_inspection")
+
+    by_station = page(supervisor_client.get(url, {"station": other.pk}))
+    by_program = page(supervisor_client.get(url, {"program": recall.rma_line.rma.program_id}))
+    by_rma = page(supervisor_client.get(url, {"q": here.rma_line.rma.number.lower()}))
+
+    assert there.lpn in by_station and here.lpn not in by_station
+    assert recall.lpn in by_program and here.lpn not in by_program
+    assert here.lpn in by_rma and there.lpn not in by_rma and recall.lpn not in by_rma
+
+
+def test_the_queue_filters_by_grade_and_outcome(supervisor_client, make_inspected, override):
+    good, poor = make_inspected("A"), make_inspected("C")
+    waiting = override()
+
+    graded_c = page(supervisor_client.get(queue_url("awaiting_disposition"), {"grade": "C"}))
+    liquidate = page(
+        supervisor_client.get(queue_url("awaiting_approval"), {"outcome": "liquidate"})
+    )
+    restock = page(supervisor_client.get(queue_url("awaiting_approval"), {"outcome": "restock"}))
+
+    assert poor.lpn in graded_c and good.lpn not in graded_c
+    assert waiting.item.lpn in liquidate and waiting.item.lpn not in restock
+
+
+def test_the_queue_filters_by_date_range(supervisor_client, station, clerk):
+    old, new = received(station, clerk, 2)
+    ReturnItem.objects.filter(pk=old.pk).update(
+        status_changed_at=timezone.now() - timedelta(days=10)
+    )
+    since = (timezone.localdate() - timedelta(days=1)).isoformat()
+
+    listed = page(supervisor_client.get(queue_url("awaiting_inspection"), {"since": since}))
+
+    assert new.lpn in listed and old.lpn not in listed
+
+
+def test_a_bad_filter_value_gets_a_400_with_a_message(supervisor_client):
+    response = supervisor_client.get(queue_url("awaiting_inspection"), {"site": "abc", "q": "\x00"})
+
+    assert response.status_code == 400
+    assert 'role="alert"' in page(response)
+
+
+def test_the_queue_sorts_by_a_column_both_ways(supervisor_client, station, clerk):
+    first, second = received(station, clerk, 2)
+    url = queue_url("awaiting_inspection")
+
+    ascending = page(supervisor_client.get(url, {"sort": "lpn"}))
+    descending = page(supervisor_client.get(url, {"sort": "-lpn"}))
+
+    assert ascending.index(first.lpn) < ascending.index(second.lpn)
+    assert descending.index(second.lpn) < descending.index(first.lpn)
+
+
+def test_htmx_paging_swaps_only_the_table(supervisor_client, station, clerk):
+    received(station, clerk, 3)
+
+    response = supervisor_client.get(
+        queue_url("awaiting_inspection"), {"page": "1"}, headers={"HX-Request": "true"}
+    )
+
+    assert page(response).strip().startswith('<div id="queue-table">')
+    assert "queue-nav" not in page(response)
+
+
+def test_the_navigation_counts_each_queue(supervisor_client, station, clerk, unmatched_parcel):
+    received(station, clerk, 2)
+
+    listed = page(supervisor_client.get(queue_url("exceptions")))
+
+    assert 'Awaiting inspection <span class="count">2</span>' in listed
+    assert 'Exceptions <span class="count">1</span>' in listed
+
+
+@pytest.fixture
+def unmatched_parcel(station, clerk):
+    return services.park_unmatched_parcel(code="NOBODY-1", station=station, user=clerk)
+
+
+# --- SLA ----------------------------------------------------------------------------------------
+
+
+def late_rows(response) -> list[str]:
+    """The LPNs of the rows marked past their SLA."""
+    rows = page(response).split("<tr")[1:]
+    late = [row for row in rows if row.split(">", 1)[0].find("past-sla") != -1]
+    return [row.split("/supervisor/units/", 1)[1].split("/", 1)[0] for row in late]
+
+
+def test_rows_past_the_sla_stand_out(supervisor_client, station, clerk):
+    late, fresh = received(station, clerk, 2)
+    ReturnItem.objects.filter(pk=late.pk).update(
+        status_changed_at=timezone.now() - timedelta(hours=3)
+    )
+    QueueSLA.objects.create(queue="awaiting_inspection", hours=2)
+
+    assert late_rows(supervisor_client.get(queue_url("awaiting_inspection"))) == [late.lpn]
+
+
+def test_a_sites_own_sla_beats_the_default(supervisor_client, station, clerk):
+    late = received(station, clerk)[0]
+    ReturnItem.objects.filter(pk=late.pk).update(
+        status_changed_at=timezone.now() - timedelta(hours=3)
+    )
+    QueueSLA.objects.create(queue="awaiting_inspection", hours=2)
+    QueueSLA.objects.create(queue="awaiting_inspection", site=station.site, hours=8)
+
+    assert late_rows(supervisor_client.get(queue_url("awaiting_inspection"))) == []
+
+
+# --- bulk actions -------------------------------------------------------------------------------
+
+
+def test_a_supervisor_approves_overrides_in_bulk(supervisor_client, override):
+    first, second = override(), override()
+
+    response = supervisor_client.post(
+        queue_url("awaiting_approval"), {"action": "approve", "select": [first.pk, second.pk]}
+    )
+
+    assert response.status_code == 200
+    assert "Approve: 2 done." in page(response)
+    for waiting in (first, second):
+        waiting.item.refresh_from_db()
+        assert waiting.item.status == Status.DISPOSED
+
+
+def test_a_bulk_rejection_needs_a_note_and_changes_nothing_without_one(supervisor_client, override):
+    waiting = override()
+
+    response = supervisor_client.post(
+        queue_url("awaiting_approval"), {"action": "reject", "select": [waiting.pk]}
+    )
+
+    assert response.status_code == 422
+    waiting.refresh_from_db()
+    assert waiting.status == Disposition.Status.AWAITING_APPROVAL
+
+
+def test_a_bulk_rejection_sends_units_back_to_disposition(supervisor_client, override):
+    waiting = override()
+
+    response = supervisor_client.post(
+        queue_url("awaiting_approval"),
+        {"action": "reject", "select": [waiting.pk], "note": "take the recommendation"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert page(response).strip().startswith('<div id="queue-table">')
+    waiting.item.refresh_from_db()
+    assert waiting.item.status == Status.INSPECTED
+
+
+def test_a_clerk_cannot_approve_in_bulk(clerk_client, override):
+    waiting = override()
+
+    assert (
+        clerk_client.post(
+            queue_url("awaiting_approval"), {"action": "approve", "select": [waiting.pk]}
+        ).status_code
+        == 403
+    )
+    waiting.refresh_from_db()
+    assert waiting.status == Disposition.Status.AWAITING_APPROVAL
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "approve"},
+        {"action": "approve", "select": ["abc"]},
+        {"action": "explode", "select": ["1"]},
+        {"select": ["1"]},
+    ],
+)
+def test_a_bad_bulk_post_gets_a_422_and_changes_nothing(supervisor_client, override, data):
+    waiting = override()
+
+    assert supervisor_client.post(queue_url("awaiting_approval"), data).status_code == 422
+    waiting.refresh_from_db()
+    assert waiting.status == Disposition.Status.AWAITING_APPROVAL
+
+
+def test_a_row_that_left_the_queue_is_reported_not_acted_on(
+    supervisor_client, override, supervisor
+):
+    waiting = override()
+    disposition.approve_override(disposition=waiting, user=supervisor)
+
+    response = supervisor_client.post(
+        queue_url("awaiting_approval"), {"action": "approve", "select": [waiting.pk]}
+    )
+
+    assert response.status_code == 409
+    assert "1 had already left the queue" in page(response)
+
+
+def test_exceptions_are_resolved_in_bulk(supervisor_client, station, clerk):
+    held = [make_unit_at(Status.HELD, station=station, user=clerk) for _ in range(2)]
+    exceptions = ReceivingException.objects.filter(item__in=held)
+
+    response = supervisor_client.post(
+        queue_url("exceptions"),
+        {"action": "write_off", "note": "unsellable", "select": [e.pk for e in exceptions]},
+    )
+
+    assert "Write off: 2 done." in page(response)
+    assert set(
+        ReturnItem.objects.filter(pk__in=[i.pk for i in held]).values_list("status", flat=True)
+    ) == {"closed"}
+
+
+def test_lots_are_closed_in_bulk(supervisor_client, make_inspected, rules, config, station, clerk):
+    disposition.decide_disposition(item=make_inspected("X"), station=station, user=clerk)
+    lot = Lot.objects.get()
+
+    response = supervisor_client.post(
+        queue_url("open_lots"), {"action": "close", "select": [lot.pk]}
+    )
+
+    assert response.status_code == 200
+    lot.refresh_from_db()
+    assert lot.status == Lot.Status.CLOSED
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.streaming
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_the_csv_holds_the_filtered_rows_as_plain_values(supervisor_client, station, clerk):
+    other = StationFactory(code="RCV-09")
+    here = received(station, clerk)[0]
+    received(other, clerk)
+
+    response = supervisor_client.get(
+        f"{queue_url('awaiting_inspection')}export.csv", {"station": station.pk}
+    )
+
+    rows = csv_rows(response)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert rows[0] == ["Age", "LPN", "SKU", "RMA", "Program", "Reason", "Station"]
+    assert rows[1:] == [
+        [
+            "0.0",
+            here.lpn,
+            here.product.sku,
+            here.rma_line.rma.number,
+            "Customer return",
+            "Changed mind",
+            "RCV-01",
+        ]
+    ]
+
+
+def test_the_csv_reads_rows_in_chunks(supervisor_client, station, clerk, monkeypatch):
+    from returns_desk import queues
+
+    monkeypatch.setattr(queues, "CSV_CHUNK", 2)
+    received(station, clerk, 5)
+
+    rows = csv_rows(supervisor_client.get(f"{queue_url('awaiting_inspection')}export.csv"))
+
+    assert len(rows) == 6
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+# Session, user, permissions, the filter form's choices, the navigation counts, the SLA and
+# the table's count and page: a fixed number, however many rows the page shows.
+MAX_QUERIES = 22
+
+
+def test_the_unit_queues_cost_the_same_few_queries_for_many_rows(
+    supervisor_client, make_inspected, station, clerk, django_assert_max_num_queries
+):
+    received(station, clerk, 12)
+    for _ in range(12):
+        make_inspected("B")
+
+    for key in ["awaiting_inspection", "awaiting_disposition", "exceptions"]:
+        with django_assert_max_num_queries(MAX_QUERIES):
+            assert supervisor_client.get(queue_url(key)).status_code == 200
+
+
+def test_the_disposition_queues_cost_the_same_few_queries_for_many_rows(
+    supervisor_client, override, make_inspected, station, clerk, django_assert_max_num_queries
+):
+    for _ in range(8):
+        override()
+    for grade in "XXCC":
+        disposition.decide_disposition(item=make_inspected(grade), station=station, user=clerk)
+
+    for key in ["awaiting_approval", "open_lots", "repairs"]:
+        with django_assert_max_num_queries(MAX_QUERIES):
+            assert supervisor_client.get(queue_url(key)).status_code == 200
