@@ -2,7 +2,7 @@
 
 from django import forms
 
-from returns_desk.forms import ScanCodeField
+from returns_desk.forms import ScanCodeField, date_picker
 from returns_desk.models import Site
 
 from .models import Disposition, Outcome
@@ -61,8 +61,8 @@ class DashboardForm(forms.Form):
     site = forms.ModelChoiceField(
         queryset=Site.objects.all(), required=False, empty_label="Every site"
     )
-    since = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label="From", widget=date_picker())
+    until = forms.DateField(label="To", widget=date_picker())
 
     def clean(self):
         data = super().clean()

@@ -11,7 +11,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .forms import ScanCodeField
+from .forms import ScanCodeField, date_picker
 from .models import (
     Program,
     ReasonCode,
@@ -74,8 +74,8 @@ class QueueFilterSet(django_filters.FilterSet):
     reason = django_filters.ModelChoiceFilter(
         queryset=ReasonCode.objects.all(), method="by_path", label="Reason"
     )
-    since = django_filters.DateFilter(method="by_date", label="From")
-    until = django_filters.DateFilter(method="by_date", label="To")
+    since = django_filters.DateFilter(method="by_date", label="From", widget=date_picker())
+    until = django_filters.DateFilter(method="by_date", label="To", widget=date_picker())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

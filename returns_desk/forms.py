@@ -4,6 +4,11 @@ from .models import Parcel, ReceivingException, Station
 from .scanning import BadScan, parse_scan
 
 
+def date_picker() -> forms.DateInput:
+    """The browser's date picker; it only accepts (and shows) ISO dates, whatever the locale."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class ScanCodeField(forms.CharField):
     """A barcode scan: any length is accepted here so that the clerk gets our message, not a cap.
 

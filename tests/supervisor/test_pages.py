@@ -1,5 +1,7 @@
 """A unit's timeline, an RMA's page and the global search box."""
 
+import re
+
 import pytest
 
 from disposition import services as disposition
@@ -100,3 +102,14 @@ def test_a_clerk_has_no_search_box_and_no_unit_pages(clerk_client, station, cler
     assert clerk_client.get(f"/supervisor/units/{unit.lpn}/").status_code == 403
     assert clerk_client.get(f"/supervisor/rmas/{unit.rma_line.rma.number}/").status_code == 403
     assert clerk_client.get("/supervisor/search/", {"q": unit.lpn}).status_code == 403
+
+
+def test_the_dashboards_default_dates_show_in_the_date_pickers(client, supervisor):
+    # A date input only accepts ISO dates: a localised "16/11/2026" would show an empty picker.
+    client.force_login(supervisor)
+
+    html = client.get("/supervisor/").content.decode()
+
+    pickers = re.findall(r'<input type="date" name="(since|until)" value="([^"]*)"', html)
+    assert [name for name, _ in pickers] == ["since", "until"]
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) for _, value in pickers)
