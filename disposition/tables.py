@@ -25,13 +25,21 @@ def unit_columns(prefix: str = "") -> type[tables.Table]:
             orderable=False,
         )
         program = tables.Column(
-            accessor=f"{prefix}rma_line__rma__program__name", default="", orderable=False
+            accessor=f"{prefix}rma_line__rma__program__name",
+            verbose_name="Program",
+            default="",
+            orderable=False,
         )
         reason = tables.Column(
-            accessor=f"{prefix}rma_line__reason__name", default="", orderable=False
+            accessor=f"{prefix}rma_line__reason__name",
+            verbose_name="Reason",
+            default="",
+            orderable=False,
         )
         station = tables.Column(
-            accessor=f"{prefix}station__code", order_by=f"{prefix}station__code"
+            accessor=f"{prefix}station__code",
+            verbose_name="Station",
+            order_by=f"{prefix}station__code",
         )
 
     return UnitColumns

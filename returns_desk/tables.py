@@ -107,7 +107,9 @@ class ExceptionTable(QueueTable):
     unit = LinkColumn("supervisor:unit", accessor="item__lpn", verbose_name="Unit", default="")
     code = tables.Column(accessor="scanned_code", verbose_name="Scanned")
     message = tables.Column(orderable=False)
-    station = tables.Column(accessor="station__code", order_by="station__code")
+    station = tables.Column(
+        accessor="station__code", verbose_name="Station", order_by="station__code"
+    )
 
     class Meta(QueueTable.Meta):
         model = ReceivingException

@@ -113,3 +113,12 @@ def test_the_dashboards_default_dates_show_in_the_date_pickers(client, superviso
     pickers = re.findall(r'<input type="date" name="(since|until)" value="([^"]*)"', html)
     assert [name for name, _ in pickers] == ["since", "until"]
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) for _, value in pickers)
+
+
+def test_unit_queues_name_their_columns_for_what_they_hold(client, supervisor):
+    client.force_login(supervisor)
+
+    html = client.get("/supervisor/queues/awaiting_inspection/").content.decode()
+
+    headers = re.findall(r"<th[^>]*>\s*(?:<a[^>]*>)?\s*([^<]+?)\s*<", html)
+    assert {"LPN", "SKU", "RMA", "Program", "Reason", "Station"} <= set(headers)
