@@ -97,6 +97,7 @@ def test_a_scan_fired_into_the_checklist_opens_that_unit_instead_of_answering(pa
     log_in(page, live_server, "clara")
     choose_station(page, "LON · INS-01")
     page.goto(f"{live_server.url}/inspection/")
+    expect(page.get_by_label("Scan a unit's LPN label")).to_be_focused()
     page.keyboard.type(first.lpn)
     page.keyboard.press("Enter")
     wait_for_htmx(page)

@@ -33,6 +33,7 @@ def test_a_tshirt_goes_from_parcel_to_restock_shelf_by_keyboard_alone(page, live
     call_command("seed_demo", stdout=StringIO())
     log_in(page, live_server, "clerk", password="returns-demo")
     choose_station(page, "LON · MIX-01")
+    expect(page.get_by_label("Scan a parcel")).to_be_focused()
 
     scan(page, "RMA-100009")
     scan(page, "AP-TEE-S")
@@ -43,6 +44,7 @@ def test_a_tshirt_goes_from_parcel_to_restock_shelf_by_keyboard_alone(page, live
     expect(page.get_by_role("status")).to_contain_text("Short: 1 × AP-JKT-M, 1 × AP-TEE-S")
 
     page.get_by_role("link", name="Inspection").click()
+    expect(page.get_by_label("Scan a unit's LPN label")).to_be_focused()
     scan(page, lpn)
     expect(page.get_by_role("group", name="Tags attached")).to_be_visible()
     press(page, "y", "y", "3", "y")
