@@ -65,4 +65,4 @@ def choose_station(page, station_label: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _browser_tests_see_migration_data(migration_data_restored):
-    """Browser tests run against the live server, so they are transactional: see tests/conftest.py."""
+    """Browser tests use the live server, so they are transactional: see tests/conftest.py."""
