@@ -96,6 +96,7 @@ EXPECTED = {
     "supervisor:dashboard": page(SUPERVISOR),
     "supervisor:unit": page(SUPERVISOR),
     "track": form(PUBLIC),
+    "healthz": page(PUBLIC),
     "login": form(PUBLIC),
     "logout": action(USER, ok=302),
     "password_change": form(USER),
@@ -192,7 +193,7 @@ def world(station, clerk, tmp_path, settings):
     }
 
 
-def _path(route: Route, world: dict) -> str:
+def path_for(route: Route, world: dict) -> str:
     path = route.route.replace("^", "").replace("$", "")
     for param in route.params:
         value = world[EXPECTED[route.name].pk] if param == "pk" else world[param]
@@ -225,7 +226,7 @@ def test_each_role_gets_the_expected_answer_from_every_url(client, world, statio
             client_at_station(client, users[role], station)
         for route in all_routes():
             expect = EXPECTED[route.name]
-            path = _path(route, world)
+            path = path_for(route, world)
             for method in ("GET", "POST"):
                 if method == "POST" and method not in expect.methods:
                     continue
@@ -278,7 +279,7 @@ def test_every_page_keeps_to_the_content_security_policy_and_refuses_framing(
             expect = EXPECTED[route.name]
             if "GET" not in expect.methods or expect.role == API:
                 continue
-            response = client.get(_path(route, world))
+            response = client.get(path_for(route, world))
             if response.status_code != 200:
                 continue
             where = f"{role} {route.name}"
