@@ -22,6 +22,24 @@ def checklist_for(item: ReturnItem) -> QuerySet[GradingCriterion]:
     )
 
 
+def best_answer(criterion: GradingCriterion) -> str:
+    """The answer that earns a criterion's full points."""
+    match criterion.kind:
+        case "pass_fail":
+            return "pass"
+        case "scale":
+            return str(criterion.scale_max)
+        case "choice":
+            best = max(option["points"] for option in criterion.options)
+            return str(1 + [option["points"] for option in criterion.options].index(best))
+        case "measure":
+            return str(
+                criterion.min_value if criterion.min_value is not None else criterion.max_value
+            )
+        case _:
+            return "OK"
+
+
 def scale_for(item: ReturnItem) -> GradeScale | None:
     """The category's own grade scale, else the default one, with its grades loaded."""
     category_id = item.product.category_id if item.product else None

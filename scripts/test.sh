@@ -23,6 +23,8 @@ fi
 
 echo "== Test suite on SQLite =="
 env -u DATABASE_URL .venv/bin/python -m pytest "${pytest_args[@]}"
+echo "== Backup and restore check on SQLite =="
+bash scripts/backup_restore_check.sh sqlite
 
 pg_url="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/returns_desk}"
 pg_ready() { .venv/bin/python - "$pg_url" <<'PY'
@@ -44,6 +46,8 @@ fi
 if pg_ready; then
   echo "== Test suite on PostgreSQL =="
   DATABASE_URL="$pg_url" .venv/bin/python -m pytest "${pytest_args[@]}"
+  echo "== Backup and restore check on PostgreSQL =="
+  bash scripts/backup_restore_check.sh postgres "${pg_url%/*}"
 elif [ "$ci" = true ]; then
   echo "FAIL: PostgreSQL is not reachable at $pg_url and CI must run the suite on it." >&2
   exit 1
