@@ -96,7 +96,6 @@ EXPECTED = {
     "supervisor:dashboard": page(SUPERVISOR),
     "supervisor:unit": page(SUPERVISOR),
     "track": form(PUBLIC),
-    "healthz": page(PUBLIC),
     "login": form(PUBLIC),
     "logout": action(USER, ok=302),
     "password_change": form(USER),
