@@ -138,6 +138,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # The same client address as the tracking page's limits (TRACK_CLIENT_IP_HEADER behind a proxy).
 AXES_CLIENT_IP_CALLABLE = "returns_desk.track.client_address"
+# Its start-up banner would bury the demo logins that `make run` prints.
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
