@@ -14,6 +14,7 @@ receiving_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
     path("station/", views.choose_station, name="station"),
     path("receiving/", include((receiving_patterns, "receiving"))),
     path("inspection/", include("inspection.urls")),

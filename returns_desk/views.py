@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -47,6 +47,17 @@ class Outcome:
     offer_exception_code: str = ""
     serial_for: str = ""
     errors: list[str] = field(default_factory=list)
+
+
+@require_GET
+@login_not_required
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers (is this process serving?) and as the benchmark's bare-Django ceiling.
+
+    It touches no database on purpose: a load balancer should not drop every app server at
+    once because the shared database is slow.
+    """
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @require_GET

@@ -96,6 +96,7 @@ EXPECTED = {
     "supervisor:dashboard": page(SUPERVISOR),
     "supervisor:unit": page(SUPERVISOR),
     "track": form(PUBLIC),
+    "healthz": page(PUBLIC),
     "login": form(PUBLIC),
     "logout": action(USER, ok=302),
     "password_change": form(USER),
