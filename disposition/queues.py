@@ -4,7 +4,8 @@ Registered from DispositionConfig.ready, so the core's queue screens list them w
 importing this app.
 """
 
-from django.db.models import Count, F, FilteredRelation, Q
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from returns_desk import queues
 from returns_desk.models import ReturnItem
@@ -63,13 +64,20 @@ def awaiting_approval():
 
 
 def open_lots():
+    decided_in_lot = (
+        Disposition.objects.filter(lot=OuterRef("pk"), status=Disposition.Status.DECIDED)
+        .order_by()
+        .values("lot")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         Lot.objects.filter(status=Lot.Status.OPEN)
         .select_related("partner")
         .order_by("opened_at", "pk")
-        .annotate(
-            units=Count("dispositions", filter=Q(dispositions__status=Disposition.Status.DECIDED))
-        )
+        # A correlated count, not a join with GROUP BY: the navigation badge counts open lots
+        # on every supervisor page, and must not aggregate every decision in them to do so.
+        .annotate(units=Coalesce(Subquery(decided_in_lot), 0))
     )
 
 

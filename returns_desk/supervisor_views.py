@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 from django_tables2 import RequestConfig
+from django_tables2.paginators import LazyPaginator
 
 from . import queues, services
 from .exceptions import DomainError
@@ -110,7 +111,10 @@ def _render_queue(
         status = 400
         notice = notice or Notice("error", _form_errors(filterset.form))
     table = queue.table(filterset.qs)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    # A lazy paginator fetches one row past the page to know whether there is a next one:
+    # a COUNT(*) over a queue of a hundred thousand units costs more than the page itself.
+    paginate = {"per_page": PER_PAGE, "paginator_class": LazyPaginator}
+    RequestConfig(request, paginate=paginate).configure(table)
     partial_only = request.htmx and not request.htmx.history_restore_request
     template = "returns_desk/queue.html" + ("#queue-table" if partial_only else "")
     context = {

@@ -392,3 +392,22 @@ def test_the_disposition_queues_cost_the_same_few_queries_for_many_rows(
     for key in ["awaiting_approval", "open_lots", "repairs"]:
         with django_assert_max_num_queries(MAX_QUERIES):
             assert supervisor_client.get(queue_url(key)).status_code == 200
+
+
+def test_a_queue_page_never_counts_the_whole_queue_but_still_offers_the_next_page(
+    supervisor_client, station, clerk, monkeypatch
+):
+    from django_tables2.paginators import LazyPaginator
+
+    from returns_desk import supervisor_views
+
+    monkeypatch.setattr(supervisor_views, "PER_PAGE", 2)
+    received(station, clerk, 3)
+
+    first = supervisor_client.get(queue_url("awaiting_inspection"))
+    second = supervisor_client.get(queue_url("awaiting_inspection") + "?page=2")
+
+    # A lazy paginator reads one row past the page instead of a COUNT(*) of the whole queue.
+    assert isinstance(first.context["table"].paginator, LazyPaginator)
+    assert "page=2" in page(first)
+    assert len(second.context["table"].page.object_list) == 1
