@@ -498,6 +498,8 @@ class ReturnItem(models.Model):
                 fields=["status", "station", "status_changed_at"], name="item_status_station_age"
             ),
             models.Index(fields=["station", "-received_at"], name="item_station_recent"),
+            # The dashboard counts units received in a period at every site.
+            models.Index(fields=["received_at"], name="item_received"),
             models.Index(fields=["serial_number"], name="item_serial"),
         ]
         constraints = [
@@ -540,6 +542,8 @@ class ItemEvent(models.Model):
             models.Index(fields=["item", "created_at"], name="event_item_timeline"),
             models.Index(fields=["parcel", "created_at"], name="event_parcel_timeline"),
             models.Index(fields=["station", "-created_at"], name="event_station_recent"),
+            # The dashboard counts moves to a status (e.g. disposed) in a period.
+            models.Index(fields=["to_status", "created_at"], name="event_status_moves"),
         ]
         constraints = [
             models.CheckConstraint(
