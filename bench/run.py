@@ -245,7 +245,15 @@ def drive(name, flow, per_connection):
 def drive_wrk(name, client, paths, headers=None):
     """GET `paths` in turn with wrk (C, so the client costs little of the 2 cores)."""
     head = {"Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items()), **(headers or {})}
-    command = ["wrk", f"-t{CONNECTIONS}", f"-c{CONNECTIONS}", f"-d{DURATION:.0f}s"]
+    # wrk gives up on a request after 2 s by default; a slow page must count, not vanish.
+    command = [
+        "wrk",
+        f"-t{CONNECTIONS}",
+        f"-c{CONNECTIONS}",
+        f"-d{DURATION:.0f}s",
+        "--timeout",
+        "60s",
+    ]
     command += ["-s", str(ROOT / "bench" / "rotate.lua"), f"http://127.0.0.1:{PORT}"]
     for key, value in head.items():
         command += ["-H", f"{key}: {value}"]
