@@ -3,6 +3,7 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
 
 from returns_desk.tables import AgeColumn, LinkColumn, QueueTable
 
@@ -12,33 +13,39 @@ def unit_columns(prefix: str = "") -> type[tables.Table]:
 
     class UnitColumns(tables.Table):
         lpn = LinkColumn(
-            "supervisor:unit", accessor=f"{prefix}lpn", verbose_name="LPN", order_by=f"{prefix}lpn"
+            "supervisor:unit",
+            accessor=f"{prefix}lpn",
+            verbose_name=gettext_lazy("LPN"),
+            order_by=f"{prefix}lpn",
         )
         sku = tables.Column(
-            accessor=f"{prefix}product__sku", verbose_name="SKU", default="", orderable=False
+            accessor=f"{prefix}product__sku",
+            verbose_name=gettext_lazy("SKU"),
+            default="",
+            orderable=False,
         )
         rma = LinkColumn(
             "supervisor:rma",
             accessor=f"{prefix}rma_line__rma__number",
-            verbose_name="RMA",
+            verbose_name=gettext_lazy("RMA"),
             default="",
             orderable=False,
         )
         program = tables.Column(
             accessor=f"{prefix}rma_line__rma__program__name",
-            verbose_name="Program",
+            verbose_name=gettext_lazy("Program"),
             default="",
             orderable=False,
         )
         reason = tables.Column(
             accessor=f"{prefix}rma_line__reason__name",
-            verbose_name="Reason",
+            verbose_name=gettext_lazy("Reason"),
             default="",
             orderable=False,
         )
         station = tables.Column(
             accessor=f"{prefix}station__code",
-            verbose_name="Station",
+            verbose_name=gettext_lazy("Station"),
             order_by=f"{prefix}station__code",
         )
 
@@ -55,31 +62,42 @@ class AwaitingInspectionTable(UnitColumns, QueueTable):
 
     class Meta(QueueTable.Meta):
         sequence = ("select", "age", "lpn", "sku", "rma", "program", "reason", "station")
+        empty_text = gettext_lazy(
+            "No units are awaiting inspection. Units appear here after a receiving clerk labels"
+            " them, until an inspector grades them."
+        )
 
 
 class AwaitingDispositionTable(UnitColumns, QueueTable):
     queue_key = "awaiting_disposition"
     site_accessor = "station__site_id"
     age = AgeColumn(accessor="status_changed_at")
-    grade = tables.Column(default="")
+    grade = tables.Column(verbose_name=gettext_lazy("Grade"), default="")
 
     class Meta(QueueTable.Meta):
         sequence = ("select", "age", "lpn", "sku", "grade", "rma", "program", "reason", "station")
+        empty_text = gettext_lazy(
+            "No graded units are waiting for a disposition. Units appear here once an inspector"
+            " saves their grade, until a clerk confirms where they go."
+        )
 
 
 class ApprovalTable(ItemColumns, QueueTable):
     queue_key = "awaiting_approval"
     site_accessor = "item__station__site_id"
     age = AgeColumn(accessor="decided_at")
-    grade_code = tables.Column(verbose_name="Grade")
-    recommended_outcome = tables.Column(verbose_name="Recommended")
-    chosen_outcome = tables.Column(verbose_name="Override to")
-    override_reason = tables.Column(verbose_name="Why")
-    override_note = tables.Column(verbose_name="Note", orderable=False)
+    grade_code = tables.Column(verbose_name=gettext_lazy("Grade"))
+    recommended_outcome = tables.Column(verbose_name=gettext_lazy("Recommended"))
+    chosen_outcome = tables.Column(verbose_name=gettext_lazy("Override to"))
+    override_reason = tables.Column(verbose_name=gettext_lazy("Why"))
+    override_note = tables.Column(verbose_name=gettext_lazy("Note"), orderable=False)
     value = tables.Column(
-        accessor="item__product__unit_value", verbose_name="Unit value", default="", orderable=False
+        accessor="item__product__unit_value",
+        verbose_name=gettext_lazy("Unit value"),
+        default="",
+        orderable=False,
     )
-    decided_by = tables.Column(accessor="decided_by__username", verbose_name="Clerk")
+    decided_by = tables.Column(accessor="decided_by__username", verbose_name=gettext_lazy("Clerk"))
 
     class Meta(QueueTable.Meta):
         sequence = (
@@ -98,18 +116,28 @@ class ApprovalTable(ItemColumns, QueueTable):
             "...",
         )
         exclude = ("rma", "program", "reason")
+        empty_text = gettext_lazy(
+            "No overrides are awaiting approval. They appear here when a clerk overrides a"
+            " recommendation that needs a supervisor (a valuable unit or a guarded outcome)."
+        )
 
 
 class LotTable(QueueTable):
     queue_key = "open_lots"
     age = AgeColumn(accessor="opened_at")
-    code = tables.Column(verbose_name="Lot")
-    partner = tables.Column(accessor="partner__name", order_by="partner__name")
-    outcome = tables.Column()
-    units = tables.Column(verbose_name="Units", attrs={"td": {"class": "num"}})
+    code = tables.Column(verbose_name=gettext_lazy("Lot"))
+    partner = tables.Column(
+        accessor="partner__name", verbose_name=gettext_lazy("Partner"), order_by="partner__name"
+    )
+    outcome = tables.Column(verbose_name=gettext_lazy("Outcome"))
+    units = tables.Column(verbose_name=gettext_lazy("Units"), attrs={"td": {"class": "num"}})
 
     class Meta(QueueTable.Meta):
         sequence = ("select", "age", "code", "partner", "outcome", "units")
+        empty_text = gettext_lazy(
+            "No lot is open. A lot appears here when the first unit is decided for a partner"
+            " (recycler, liquidator, vendor), and leaves when it is closed and shipped."
+        )
 
     def render_code(self, value, record):
         url = reverse("disposition:manifest", args=[record.pk])
@@ -120,10 +148,16 @@ class RepairTable(ItemColumns, QueueTable):
     queue_key = "repairs"
     site_accessor = "item__station__site_id"
     age = AgeColumn(accessor="opened_at")
-    kind = tables.Column(verbose_name="Work")
-    cycle = tables.Column(attrs={"td": {"class": "num"}})
-    grade = tables.Column(accessor="disposition__grade_code", verbose_name="Grade", default="")
+    kind = tables.Column(verbose_name=gettext_lazy("Work"))
+    cycle = tables.Column(verbose_name=gettext_lazy("Cycle"), attrs={"td": {"class": "num"}})
+    grade = tables.Column(
+        accessor="disposition__grade_code", verbose_name=gettext_lazy("Grade"), default=""
+    )
 
     class Meta(QueueTable.Meta):
         sequence = ("select", "age", "lpn", "sku", "kind", "cycle", "grade", "...")
         exclude = ("rma", "program", "reason")
+        empty_text = gettext_lazy(
+            "No repairs are open. Units appear here when their disposition is repair or"
+            " refurbish, until the repair is completed."
+        )

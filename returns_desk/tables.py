@@ -6,6 +6,8 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import queues
 from .models import ReceivingException
@@ -16,22 +18,26 @@ def format_age(age: timedelta) -> str:
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
     if days:
-        return f"{days} d {hours} h"
+        return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
     if hours:
-        return f"{hours} h {minutes:02d} min"
-    return f"{minutes} min"
+        return _("%(hours)s h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)s min") % {"minutes": minutes}
 
 
 class AgeColumn(tables.Column):
     """How long the row has waited, from the timestamp its accessor names (and sorts by)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("verbose_name", "Age")
+        kwargs.setdefault("verbose_name", gettext_lazy("Age"))
         kwargs.setdefault("attrs", {"td": {"class": "num age"}, "th": {"class": "num"}})
         super().__init__(**kwargs)
 
-    def render(self, value, table):
-        return format_age(table.now - value)
+    def render(self, value, table, record):
+        age = format_age(table.now - value)
+        if table.is_late(record):
+            # In words as well as red, so the mark survives a screen reader and a grey printout.
+            return format_html('{} <span class="late-mark">⚠ {}</span>', age, _("late"))
+        return age
 
     def value(self, value, table):
         # The CSV carries hours, a number a spreadsheet can sort and sum.
@@ -66,16 +72,19 @@ class QueueTable(tables.Table):
         accessor="pk",
         exclude_from_export=True,
         attrs={
-            "th__input": {"data-select-all": "", "aria-label": "Select every row on this page"},
-            "td__input": {"aria-label": "Select this row"},
+            "th__input": {
+                "data-select-all": "",
+                "aria-label": gettext_lazy("Select every row on this page"),
+            },
+            "td__input": {"aria-label": gettext_lazy("Select this row")},
         },
     )
 
     class Meta:
         attrs = {"class": "lines queue-table"}
         row_attrs = {"class": lambda record, table: "past-sla" if table.is_late(record) else ""}
-        empty_text = "Nothing waits here."
-        template_name = "django_tables2/table.html"
+        empty_text = gettext_lazy("Nothing waits here.")
+        template_name = "returns_desk/table.html"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -99,26 +108,37 @@ class ExceptionTable(QueueTable):
     site_accessor = "station__site_id"
 
     age = AgeColumn(accessor="raised_at")
-    kind = tables.Column(verbose_name="Kind")
-    ref = tables.Column(accessor="pk", verbose_name="Exception", order_by="pk")
+    kind = tables.Column(verbose_name=gettext_lazy("Kind"))
+    ref = tables.Column(accessor="pk", verbose_name=gettext_lazy("Exception"), order_by="pk")
     rma = LinkColumn(
-        "supervisor:rma", accessor="parcel__rma__number", verbose_name="RMA", default=""
+        "supervisor:rma",
+        accessor="parcel__rma__number",
+        verbose_name=gettext_lazy("RMA"),
+        default="",
     )
-    unit = LinkColumn("supervisor:unit", accessor="item__lpn", verbose_name="Unit", default="")
-    code = tables.Column(accessor="scanned_code", verbose_name="Scanned")
-    message = tables.Column(orderable=False)
+    unit = LinkColumn(
+        "supervisor:unit", accessor="item__lpn", verbose_name=gettext_lazy("Unit"), default=""
+    )
+    code = tables.Column(accessor="scanned_code", verbose_name=gettext_lazy("Scanned"))
+    message = tables.Column(verbose_name=gettext_lazy("Message"), orderable=False)
     station = tables.Column(
-        accessor="station__code", verbose_name="Station", order_by="station__code"
+        accessor="station__code", verbose_name=gettext_lazy("Station"), order_by="station__code"
     )
 
     class Meta(QueueTable.Meta):
         model = ReceivingException
         fields = ()
         sequence = ("select", "age", "ref", "kind", "rma", "unit", "code", "message", "station")
+        empty_text = gettext_lazy(
+            "No exceptions are open. Parcels and units appear here when a clerk parks them or a"
+            " scan does not match its RMA."
+        )
 
     def render_ref(self, value):
         return format_html(
-            '<a href="{}">Resolve #{}</a>', reverse("supervisor:exception", args=[value]), value
+            '<a href="{}">{}</a>',
+            reverse("supervisor:exception", args=[value]),
+            _("Resolve #%(number)s") % {"number": value},
         )
 
     def value_ref(self, value):
