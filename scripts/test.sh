@@ -7,17 +7,29 @@ cd "$(dirname "$0")/.."
 ci="${CI:-false}"
 bash scripts/bootstrap.sh test
 
+apt_install() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Debian's $1 for the browser tests..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1") >/dev/null \
+      || echo "apt-get could not install $1." >&2
+  fi
+}
+
 pytest_args=("$@")
 if [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing Debian's chromium for the browser tests..."
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
-      || echo "apt-get could not install chromium." >&2
-  fi
+  apt_install chromium
   if [ ! -x /usr/bin/chromium ]; then
     [ "$ci" = true ] && { echo "FAIL: /usr/bin/chromium is missing and CI needs the browser tests." >&2; exit 1; }
     echo "NOTE: no /usr/bin/chromium: browser tests are left out of this run (sudo apt-get install chromium)." >&2
     pytest_args+=(-m "not e2e")
+  fi
+fi
+# The label print check reads Chromium's PDF back with poppler (pdfinfo, pdftotext, pdftoppm).
+if [ -x /usr/bin/chromium ] && ! command -v pdftoppm >/dev/null; then
+  apt_install poppler-utils
+  if ! command -v pdftoppm >/dev/null; then
+    [ "$ci" = true ] && { echo "FAIL: pdftoppm is missing and CI needs the label print check." >&2; exit 1; }
+    echo "NOTE: no pdftoppm: the label print check is skipped (sudo apt-get install poppler-utils)." >&2
   fi
 fi
 
