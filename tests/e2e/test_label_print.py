@@ -18,7 +18,8 @@ from playwright.sync_api import expect
 from disposition.services import decide_disposition
 from returns_desk.models import Station
 from tests.e2e.conftest import choose_station, log_in, wait_for_htmx
-from tests.e2e.test_screenshots import PASSWORD, inspected, scan
+from tests.e2e.test_screenshots import PASSWORD, inspected
+from tests.e2e.test_unit_journey import scan
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -67,8 +68,9 @@ def assert_one_whole_label(info, text, image, *, shows: list[str]) -> None:
     assert (round(width), round(height)) == LABEL_POINTS
     for words in shows:
         assert words in text
-    chrome = ("Returns Desk", "Scan a ", "Enter", "Print label", "Log out", "Recent at", "Back to")
-    for words in chrome:
+    # The header, scan fields, buttons and panels around the label on the desks and label pages.
+    chrome = ["Returns Desk", "Log out", "Scan a ", "Scan the", "Enter", "Print label"]
+    for words in [*chrome, "Recent", "Put away", "Back to"]:
         assert words not in text
     bars = barcode_rows(image)
     # The barcode is printed, at the top of the label and nearly its full width, not shrunk.
@@ -108,8 +110,10 @@ def test_the_disposition_label_prints_whole(clerk_at_desk, live_server, tmp_path
     kettle = inspected("RMA-100002", "SN-KTL-7731")
     decide_disposition(item=kettle, station=station, user=User.objects.get(username="clerk"))
 
-    clerk_at_desk.goto(f"{live_server.url}/disposition/units/{kettle.lpn}/label/")
-    info, text, image = printed(clerk_at_desk, tmp_path / "disposition.pdf")
-    assert_one_whole_label(
-        info, text, image, shows=[kettle.lpn, "QUARANTINE", "EL-KTL-17", "SN-KTL-7731"]
-    )
+    shows = [kettle.lpn, "QUARANTINE", "EL-KTL-17", "SN-KTL-7731"]
+    # The put-away screen, where F8 prints straight from the desk, and the label page.
+    for path, name in [("", "disposition-desk"), ("label/", "disposition")]:
+        clerk_at_desk.goto(f"{live_server.url}/disposition/units/{kettle.lpn}/{path}")
+        expect(clerk_at_desk.locator(".disposition-label")).to_be_visible()
+        info, text, image = printed(clerk_at_desk, tmp_path / f"{name}.pdf")
+        assert_one_whole_label(info, text, image, shows=shows)

@@ -21,12 +21,11 @@ from inspection.selectors import best_answer, checklist_for
 from returns_desk import services
 from returns_desk.models import ProductCategory, ReturnItem, ReturnPolicy, Station
 from tests.e2e.conftest import choose_station, log_in, wait_for_htmx
+from tests.e2e.test_unit_journey import press, scan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "returns-demo"
-# A person answering, not a scanner: keys further apart than inspection.js's scanner window.
-HUMAN_PAUSE_MS = 120
 
 
 @pytest.fixture
@@ -42,19 +41,6 @@ def shoot(tmp_path):
         page.screenshot(path=folder / f"{name}.png", animations="disabled", caret="initial")
 
     return shoot
-
-
-def scan(page, code: str) -> None:
-    page.keyboard.type(code)
-    page.keyboard.press("Enter")
-    wait_for_htmx(page)
-
-
-def press(page, *keys: str) -> None:
-    for key in keys:
-        page.keyboard.press(key)
-        page.wait_for_timeout(HUMAN_PAUSE_MS)
-    wait_for_htmx(page)
 
 
 def inspected(rma: str, code: str, serial: str = "") -> ReturnItem:
