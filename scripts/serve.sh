@@ -10,5 +10,6 @@ export DEBUG="${DEBUG:-true}"
 .venv/bin/python manage.py seed_demo
 echo
 echo "Returns Desk is serving on http://127.0.0.1:8000 (Ctrl+C stops it)."
+echo "Open it in a browser and log in as one of the users above; clerks pick their station first."
 exec .venv/bin/gunicorn returns_desk.wsgi --bind 127.0.0.1:8000 --workers 2 --no-control-socket \
   --access-logfile - --log-level warning

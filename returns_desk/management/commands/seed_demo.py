@@ -4,6 +4,14 @@ from returns_desk.demo import DEMO_PASSWORD, load_demo_data
 from returns_desk.models import ReturnAuthorization
 from returns_desk.signals import demo_data_loaded
 
+# Where each demo login starts: the first thing worth trying (README's table, in short).
+START_HERE = {
+    "clerk": "Receiving: pick LON · RCV-01, scan RMA-100009, then AP-JKT-M and AP-TEE-S",
+    "inspector": "Inspection: pick LON · INS-01, scan the LPN the clerk's label shows",
+    "supervisor": "Dashboard /supervisor/: queues, exceptions, overrides to approve",
+    "admin": "Django admin /admin/: sites, stations, policies, rules, RMAs",
+}
+
 
 class Command(BaseCommand):
     help = "Load the demo data (users for each role, sites, policies, products, RMAs). Idempotent."
@@ -16,6 +24,10 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Demo data ready: {ReturnAuthorization.objects.count()} RMAs.")
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        self.stdout.write(f"  {'user':<11} {'password':<13} {'role':<11} start here")
         for username, role in logins:
-            self.stdout.write(f"  {username:<12} {role}")
-        self.stdout.write("Try scanning RMA-100009, tracking 1Z999AA10123456784 or C489476.")
+            start = START_HERE.get(username, "")
+            self.stdout.write(f"  {username:<11} {DEMO_PASSWORD:<13} {role:<11} {start}")
+        self.stdout.write(
+            "Parcels to scan: RMA-100009, tracking 1Z999AA10123456784, order C489476."
+        )
