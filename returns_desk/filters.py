@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .forms import ScanCodeField, date_picker
 from .models import (
@@ -61,21 +62,21 @@ class QueueFilterSet(django_filters.FilterSet):
     # Filters left off the form of a queue that gives them no path.
     optional = ("site", "station", "program", "reason", "since", "until")
 
-    q = ScanFilter(method="search", label="LPN, RMA, order, tracking or serial")
+    q = ScanFilter(method="search", label=_("LPN, RMA, order, tracking or serial"))
     site = django_filters.ModelChoiceFilter(
-        queryset=Site.objects.all(), method="by_path", label="Site"
+        queryset=Site.objects.all(), method="by_path", label=_("Site")
     )
     station = django_filters.ModelChoiceFilter(
-        queryset=Station.objects.select_related("site"), method="by_path", label="Station"
+        queryset=Station.objects.select_related("site"), method="by_path", label=_("Station")
     )
     program = django_filters.ModelChoiceFilter(
-        queryset=Program.objects.all(), method="by_path", label="Program"
+        queryset=Program.objects.all(), method="by_path", label=_("Program")
     )
     reason = django_filters.ModelChoiceFilter(
-        queryset=ReasonCode.objects.all(), method="by_path", label="Reason"
+        queryset=ReasonCode.objects.all(), method="by_path", label=_("Reason")
     )
-    since = django_filters.DateFilter(method="by_date", label="From", widget=date_picker())
-    until = django_filters.DateFilter(method="by_date", label="To", widget=date_picker())
+    since = django_filters.DateFilter(method="by_date", label=_("From"), widget=date_picker())
+    until = django_filters.DateFilter(method="by_date", label=_("To"), widget=date_picker())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,7 +107,7 @@ class ExceptionFilterSet(QueueFilterSet):
         "program": "parcel__rma__program",
         "date": "raised_at",
     }
-    kind = django_filters.ChoiceFilter(choices=ReceivingException.Kind.choices, label="Kind")
+    kind = django_filters.ChoiceFilter(choices=ReceivingException.Kind.choices, label=_("Kind"))
 
     def matches(self, code: str) -> Q:
         return (

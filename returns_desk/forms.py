@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import Parcel, ReceivingException, Station
 from .scanning import BadScan, parse_scan
@@ -36,14 +37,14 @@ class StationForm(forms.Form):
         empty_label=None,
         widget=forms.RadioSelect,
         error_messages={
-            "invalid_choice": "That station does not exist or is closed. Pick one below."
+            "invalid_choice": _("That station does not exist or is closed. Pick one below.")
         },
     )
 
 
 class ScanForm(forms.Form):
     code = ScanCodeField(
-        label="Scan",
+        label=_("Scan"),
         required=False,
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "autofocus": True, "spellcheck": "false"}
@@ -61,8 +62,8 @@ class ExceptionUnitForm(forms.Form):
     code = ScanCodeField()
     kind = forms.ChoiceField(
         choices=[
-            (ReceivingException.Kind.WRONG_ITEM, "Wrong item"),
-            (ReceivingException.Kind.OVER_RECEIPT, "Over-receipt"),
+            (ReceivingException.Kind.WRONG_ITEM, _("Wrong item")),
+            (ReceivingException.Kind.OVER_RECEIPT, _("Over-receipt")),
         ]
     )
     token = forms.UUIDField(required=False)
@@ -73,5 +74,5 @@ class ParkForm(forms.Form):
     reason = forms.CharField(
         max_length=200,
         required=False,
-        widget=forms.TextInput(attrs={"placeholder": "Why, e.g. no paperwork, box empty"}),
+        widget=forms.TextInput(attrs={"placeholder": _("Why, e.g. no paperwork, box empty")}),
     )

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .scanning import canonical
 
@@ -32,12 +33,12 @@ class Site(models.Model):
 
 class Station(models.Model):
     class Kind(models.TextChoices):
-        RECEIVING = "receiving", "Receiving"
-        INSPECTION = "inspection", "Inspection"
-        BOTH = "both", "Receiving and inspection"
+        RECEIVING = "receiving", _("Receiving")
+        INSPECTION = "inspection", _("Inspection")
+        BOTH = "both", _("Receiving and inspection")
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="stations")
-    code = models.CharField(max_length=20, help_text="As printed on the station, e.g. RCV-01.")
+    code = models.CharField(max_length=20, help_text=_("As printed on the station, e.g. RCV-01."))
     name = models.CharField(max_length=100, blank=True)
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.BOTH)
     active = models.BooleanField(default=True)
@@ -64,14 +65,14 @@ class Program(models.Model):
     """The kind of return: it decides which policy applies and, later, where units go."""
 
     class Kind(models.TextChoices):
-        CUSTOMER_RETURN = "customer_return", "Customer return"
-        WARRANTY = "warranty", "Warranty repair or replacement"
-        RECALL = "recall", "Product recall"
-        TRADE_IN = "trade_in", "Trade-in"
-        RENTAL = "rental", "Rental or lease return"
-        B2B_EXCESS = "b2b_excess", "B2B excess stock"
-        DELIVERY_FAILURE = "delivery_failure", "Delivery failure (return to sender)"
-        END_OF_LIFE = "end_of_life", "End of life / take-back"
+        CUSTOMER_RETURN = "customer_return", _("Customer return")
+        WARRANTY = "warranty", _("Warranty repair or replacement")
+        RECALL = "recall", _("Product recall")
+        TRADE_IN = "trade_in", _("Trade-in")
+        RENTAL = "rental", _("Rental or lease return")
+        B2B_EXCESS = "b2b_excess", _("B2B excess stock")
+        DELIVERY_FAILURE = "delivery_failure", _("Delivery failure (return to sender)")
+        END_OF_LIFE = "end_of_life", _("End of life / take-back")
 
     code = models.SlugField(max_length=30, unique=True)
     name = models.CharField(max_length=100)
@@ -117,13 +118,13 @@ class Product(models.Model):
         max_length=14,
         blank=True,
         db_index=True,
-        help_text="The retail barcode, so a clerk can scan the box instead of typing the SKU.",
+        help_text=_("The retail barcode, so a clerk can scan the box instead of typing the SKU."),
     )
     name = models.CharField(max_length=200)
     category = models.ForeignKey(ProductCategory, on_delete=models.PROTECT, related_name="products")
     unit_value = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     serialised = models.BooleanField(
-        default=False, help_text="Each unit carries a serial number that must be captured."
+        default=False, help_text=_("Each unit carries a serial number that must be captured.")
     )
     weight_grams = models.PositiveIntegerField(null=True, blank=True)
 
@@ -145,11 +146,11 @@ class Product(models.Model):
 
 
 class Channel(models.TextChoices):
-    WEB = "web", "Web shop"
-    STORE = "store", "Store"
-    MARKETPLACE = "marketplace", "Marketplace"
-    PHONE = "phone", "Phone"
-    B2B = "b2b", "Business (B2B)"
+    WEB = "web", _("Web shop")
+    STORE = "store", _("Store")
+    MARKETPLACE = "marketplace", _("Marketplace")
+    PHONE = "phone", _("Phone")
+    B2B = "b2b", _("Business (B2B)")
 
 
 def _is_percentage(value) -> bool:
@@ -161,8 +162,8 @@ def _is_percentage(value) -> bool:
 
 class ReturnPolicy(models.Model):
     class LateArrival(models.TextChoices):
-        ACCEPT_AND_FLAG = "accept", "Accept and flag"
-        HOLD = "hold", "Hold for a supervisor"
+        ACCEPT_AND_FLAG = "accept", _("Accept and flag")
+        HOLD = "hold", _("Hold for a supervisor")
 
     name = models.CharField(max_length=100, unique=True)
     programs = models.ManyToManyField(Program, related_name="policies")
@@ -170,20 +171,20 @@ class ReturnPolicy(models.Model):
         ProductCategory,
         blank=True,
         related_name="policies",
-        help_text="Empty means every category.",
+        help_text=_("Empty means every category."),
     )
     channels = models.JSONField(
-        default=list, blank=True, help_text="Channel codes covered; empty means every channel."
+        default=list, blank=True, help_text=_("Channel codes covered; empty means every channel.")
     )
     window_days = models.PositiveIntegerField(
-        default=30, help_text="Days from issue in which the parcel must arrive."
+        default=30, help_text=_("Days from issue in which the parcel must arrive.")
     )
     restocking_fee_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     fee_waived_for = models.ManyToManyField(
         ReasonCode,
         blank=True,
         related_name="+",
-        help_text="Reasons for which no restocking fee is charged (e.g. defect).",
+        help_text=_("Reasons for which no restocking fee is charged (e.g. defect)."),
     )
     late_arrival = models.CharField(
         max_length=10, choices=LateArrival, default=LateArrival.ACCEPT_AND_FLAG
@@ -191,10 +192,10 @@ class ReturnPolicy(models.Model):
     grade_deductions = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Percent of the price paid kept back per grade, e.g. {"B": "10", "C": "25"}.',
+        help_text=_('Percent of the price paid kept back per grade, e.g. {"B": "10", "C": "25"}.'),
     )
     rma_required = models.BooleanField(
-        default=True, help_text="Parcels without an authorisation go to the exception queue."
+        default=True, help_text=_("Parcels without an authorisation go to the exception queue.")
     )
     active = models.BooleanField(default=True)
 
@@ -225,12 +226,12 @@ class ReturnPolicy(models.Model):
 
 class ReturnAuthorization(models.Model):
     class Status(models.TextChoices):
-        AUTHORISED = "authorised", "Authorised"
-        PARTIALLY_RECEIVED = "partially_received", "Partially received"
-        RECEIVED = "received", "Received"
-        CLOSED = "closed", "Closed"
-        CANCELLED = "cancelled", "Cancelled"
-        EXPIRED = "expired", "Expired"
+        AUTHORISED = "authorised", _("Authorised")
+        PARTIALLY_RECEIVED = "partially_received", _("Partially received")
+        RECEIVED = "received", _("Received")
+        CLOSED = "closed", _("Closed")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
 
     RECEIVABLE = {Status.AUTHORISED, Status.PARTIALLY_RECEIVED, Status.RECEIVED, Status.EXPIRED}
 
@@ -238,7 +239,7 @@ class ReturnAuthorization(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="rmas")
     policy = models.ForeignKey(ReturnPolicy, on_delete=models.PROTECT, related_name="rmas")
     site = models.ForeignKey(
-        Site, on_delete=models.PROTECT, null=True, blank=True, help_text="Where it is expected."
+        Site, on_delete=models.PROTECT, null=True, blank=True, help_text=_("Where it is expected.")
     )
     order_reference = models.CharField(max_length=40, blank=True, db_index=True)
     customer_name = models.CharField(max_length=200, blank=True)
@@ -246,7 +247,9 @@ class ReturnAuthorization(models.Model):
     channel = models.CharField(max_length=20, choices=Channel, default=Channel.WEB)
     purchased_on = models.DateField(null=True, blank=True)
     issued_on = models.DateField(default=timezone.localdate)
-    expires_on = models.DateField(blank=True, help_text="Defaults to issue date + policy window.")
+    expires_on = models.DateField(
+        blank=True, help_text=_("Defaults to issue date + policy window.")
+    )
     status = models.CharField(max_length=20, choices=Status, default=Status.AUTHORISED)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
@@ -299,7 +302,9 @@ class RMALine(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="rma_lines")
     quantity_expected = models.PositiveIntegerField(default=1)
     quantity_received = models.PositiveIntegerField(
-        default=0, editable=False, help_text="Units received against this line (kept by receiving)."
+        default=0,
+        editable=False,
+        help_text=_("Units received against this line (kept by receiving)."),
     )
     serial_number = models.CharField(max_length=60, blank=True, db_index=True)
     price_paid = models.DecimalField(max_digits=10, decimal_places=2, default=0)
@@ -335,9 +340,9 @@ class RMALine(models.Model):
 
 class Parcel(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
-        PARKED = "parked", "Parked in the exception queue"
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        PARKED = "parked", _("Parked in the exception queue")
 
     ALLOWED = {
         Status.OPEN: {Status.CLOSED, Status.PARKED},
@@ -346,10 +351,10 @@ class Parcel(models.Model):
     }
 
     class Packaging(models.TextChoices):
-        INTACT = "intact", "Intact"
-        DAMAGED = "damaged", "Box damaged"
-        OPENED = "opened", "Opened / resealed"
-        NONE = "none", "No packaging"
+        INTACT = "intact", _("Intact")
+        DAMAGED = "damaged", _("Box damaged")
+        OPENED = "opened", _("Opened / resealed")
+        NONE = "none", _("No packaging")
 
     scanned_code = models.CharField(max_length=64)
     rma = models.ForeignKey(
@@ -363,7 +368,7 @@ class Parcel(models.Model):
     is_late = models.BooleanField(default=False)
     closed_at = models.DateTimeField(null=True, blank=True)
     shortages = models.JSONField(
-        default=list, blank=True, help_text="Lines still short when the parcel was closed."
+        default=list, blank=True, help_text=_("Lines still short when the parcel was closed.")
     )
 
     class Meta:
@@ -381,23 +386,23 @@ class ReceivingException(models.Model):
     """Something at receiving a supervisor must look at; the parcel or unit waits in its queue."""
 
     class Kind(models.TextChoices):
-        UNMATCHED = "unmatched", "Unmatched parcel"
-        WRONG_ITEM = "wrong_item", "Wrong item"
-        OVER_RECEIPT = "over_receipt", "Over-receipt"
-        LATE = "late", "Late arrival"
-        RMA_NOT_OPEN = "rma_not_open", "RMA cancelled or closed"
-        PARKED = "parked", "Parked by clerk"
+        UNMATCHED = "unmatched", _("Unmatched parcel")
+        WRONG_ITEM = "wrong_item", _("Wrong item")
+        OVER_RECEIPT = "over_receipt", _("Over-receipt")
+        LATE = "late", _("Late arrival")
+        RMA_NOT_OPEN = "rma_not_open", _("RMA cancelled or closed")
+        PARKED = "parked", _("Parked by clerk")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
 
     class Resolution(models.TextChoices):
-        LINKED = "linked", "Linked to an RMA"
-        RMA_CREATED = "rma_created", "RMA created for it"
-        RELEASED = "released", "Released to receiving"
-        REFUSED = "refused", "Refused (returned to sender)"
-        WRITTEN_OFF = "written_off", "Written off"
+        LINKED = "linked", _("Linked to an RMA")
+        RMA_CREATED = "rma_created", _("RMA created for it")
+        RELEASED = "released", _("Released to receiving")
+        REFUSED = "refused", _("Refused (returned to sender)")
+        WRITTEN_OFF = "written_off", _("Written off")
 
     kind = models.CharField(max_length=20, choices=Kind)
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
@@ -438,15 +443,15 @@ class ReturnItem(models.Model):
     """One physical unit, named by the LPN printed on its label at receipt."""
 
     class Status(models.TextChoices):
-        HELD = "held", "Held for a supervisor"
-        RECEIVED = "received", "Received, awaiting inspection"
-        INSPECTING = "inspecting", "Being inspected"
-        INSPECTED = "inspected", "Inspected, awaiting disposition"
-        AWAITING_APPROVAL = "awaiting_approval", "Disposition awaiting approval"
-        DISPOSED = "disposed", "Disposition decided"
-        IN_REPAIR = "in_repair", "In repair or refurbishment"
-        PUT_AWAY = "put_away", "Put away or in a lot"
-        CLOSED = "closed", "Closed"
+        HELD = "held", _("Held for a supervisor")
+        RECEIVED = "received", _("Received, awaiting inspection")
+        INSPECTING = "inspecting", _("Being inspected")
+        INSPECTED = "inspected", _("Inspected, awaiting disposition")
+        AWAITING_APPROVAL = "awaiting_approval", _("Disposition awaiting approval")
+        DISPOSED = "disposed", _("Disposition decided")
+        IN_REPAIR = "in_repair", _("In repair or refurbishment")
+        PUT_AWAY = "put_away", _("Put away or in a lot")
+        CLOSED = "closed", _("Closed")
 
     ALLOWED = {
         Status.HELD: {Status.RECEIVED, Status.CLOSED},
@@ -565,7 +570,103 @@ class ItemEvent(models.Model):
 
     @property
     def action_label(self) -> str:
-        return self.action.replace("_", " ").capitalize()
+        label = EVENT_ACTIONS.get(self.action)
+        return str(label) if label else self.action.replace("_", " ").capitalize()
+
+    @property
+    def details_shown(self) -> list[tuple[str, object]]:
+        """The details worth showing, each under its name in words (the key, if unnamed)."""
+        return [
+            (str(EVENT_DETAILS.get(key, key)), value)
+            for key, value in self.details.items()
+            if value
+        ]
+
+    @property
+    def from_status_label(self) -> str:
+        return status_label(self.from_status)
+
+    @property
+    def to_status_label(self) -> str:
+        return status_label(self.to_status)
+
+
+# What each history action reads as. The later apps' actions are listed here too: these are
+# words on the timeline, not an import of those apps.
+EVENT_ACTIONS = {
+    "parcel_received": _("Parcel received"),
+    "received": _("Received"),
+    "parcel_closed": _("Parcel closed"),
+    "parcel_parked": _("Parcel parked"),
+    "parcel_linked": _("Parcel linked"),
+    "parcel_released": _("Parcel released"),
+    "exception_raised": _("Exception raised"),
+    "exception_resolved": _("Exception resolved"),
+    "released": _("Released"),
+    "returned_to_sender": _("Returned to sender"),
+    "written_off": _("Written off"),
+    "inspection_started": _("Inspection started"),
+    "reinspection_started": _("Re-inspection started"),
+    "inspected": _("Inspected"),
+    "reopened": _("Reopened"),
+    "disposition_decided": _("Disposition decided"),
+    "override_requested": _("Override requested"),
+    "override_approved": _("Override approved"),
+    "override_rejected": _("Override rejected"),
+    "put_away": _("Put away"),
+    "sent_to_repair": _("Sent to repair"),
+    "repair_completed": _("Repair completed"),
+    "shipped_in_lot": _("Shipped in a lot"),
+    "refund_released": _("Refund released"),
+    "refund_exported": _("Refund exported"),
+}
+
+
+# The history details' names in words; values are data (codes, numbers, what people typed).
+EVENT_DETAILS = {
+    "amount": _("amount"),
+    "chosen": _("chosen"),
+    "code": _("code"),
+    "cost": _("cost"),
+    "critical_failure": _("critical failure"),
+    "cycle": _("cycle"),
+    "destination": _("destination"),
+    "disposition": _("disposition"),
+    "exception": _("exception"),
+    "grade": _("grade"),
+    "inspection": _("inspection"),
+    "kind": _("kind"),
+    "late": _("late"),
+    "line": _("line"),
+    "location": _("location"),
+    "lot": _("lot"),
+    "message": _("message"),
+    "note": _("note"),
+    "override_reason": _("override reason"),
+    "packaging": _("packaging"),
+    "partner": _("partner"),
+    "reason": _("reason"),
+    "recommended": _("recommended"),
+    "refund": _("refund"),
+    "repair_order": _("repair order"),
+    "resolution": _("resolution"),
+    "rma": _("RMA"),
+    "rule": _("rule"),
+    "score": _("score"),
+    "serial": _("serial"),
+    "shortages": _("shortages"),
+    "sku": _("SKU"),
+    "treatment": _("treatment"),
+    "units": _("units"),
+}
+
+
+def status_label(value: str) -> str:
+    """A unit's or parcel's status as words; history rows hold either kind."""
+    for choices in (ReturnItem.Status, Parcel.Status):
+        if value in choices.values:
+            return str(choices(value).label)
+    return value
 
 
 class Counter(models.Model):
@@ -586,18 +687,18 @@ class QueueSLA(models.Model):
     """
 
     class Queue(models.TextChoices):
-        AWAITING_INSPECTION = "awaiting_inspection", "Awaiting inspection"
-        AWAITING_DISPOSITION = "awaiting_disposition", "Awaiting disposition"
-        AWAITING_APPROVAL = "awaiting_approval", "Overrides awaiting approval"
-        EXCEPTIONS = "exceptions", "Exceptions"
-        OPEN_LOTS = "open_lots", "Open lots"
-        REPAIRS = "repairs", "Repair queue"
+        AWAITING_INSPECTION = "awaiting_inspection", _("Awaiting inspection")
+        AWAITING_DISPOSITION = "awaiting_disposition", _("Awaiting disposition")
+        AWAITING_APPROVAL = "awaiting_approval", _("Overrides awaiting approval")
+        EXCEPTIONS = "exceptions", _("Exceptions")
+        OPEN_LOTS = "open_lots", _("Open lots")
+        REPAIRS = "repairs", _("Repair queue")
 
     queue = models.CharField(max_length=30, choices=Queue)
     site = models.ForeignKey(
-        Site, on_delete=models.CASCADE, null=True, blank=True, help_text="Empty: every site."
+        Site, on_delete=models.CASCADE, null=True, blank=True, help_text=_("Empty: every site.")
     )
-    hours = models.PositiveIntegerField(help_text="Rows older than this are highlighted.")
+    hours = models.PositiveIntegerField(help_text=_("Rows older than this are highlighted."))
 
     class Meta:
         ordering = ["queue", "site__code"]
@@ -624,10 +725,10 @@ class ApiKey(models.Model):
     """
 
     class Scope(models.TextChoices):
-        READ = "read", "Read"
-        WRITE = "write", "Read and write"
+        READ = "read", _("Read")
+        WRITE = "write", _("Read and write")
 
-    name = models.CharField(max_length=100, help_text="Which system uses it, e.g. 'Web shop'.")
+    name = models.CharField(max_length=100, help_text=_("Which system uses it, e.g. 'Web shop'."))
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     hashed_key = models.CharField(max_length=64, editable=False)
     scope = models.CharField(max_length=10, choices=Scope, default=Scope.READ)
@@ -679,10 +780,12 @@ class WebhookEndpoint(models.Model):
     secret = models.CharField(
         max_length=100,
         default=new_webhook_secret,
-        help_text="Shared secret the receiver checks the HMAC signature with.",
+        help_text=_("Shared secret the receiver checks the HMAC signature with."),
     )
     event_types = models.JSONField(
-        default=list, blank=True, help_text='Event types sent, e.g. ["unit.received"]; empty: all.'
+        default=list,
+        blank=True,
+        help_text=_('Event types sent, e.g. ["unit.received"]; empty: all.'),
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -726,9 +829,9 @@ class OutboxEvent(models.Model):
 
 class WebhookDelivery(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        DEAD = "dead", "Dead-lettered"
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        DEAD = "dead", _("Dead-lettered")
 
     event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
     endpoint = models.ForeignKey(
@@ -770,32 +873,34 @@ class ImportMapping(models.Model):
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     columns = models.JSONField(
-        default=dict, help_text='Our column -> their header, e.g. {"sku": "StockCode"}.'
+        default=dict, help_text=_('Our column -> their header, e.g. {"sku": "StockCode"}.')
     )
     rma_number_prefix = models.CharField(
-        max_length=10, blank=True, help_text="Put before the source's number, e.g. 'FBA-'."
+        max_length=10, blank=True, help_text=_("Put before the source's number, e.g. 'FBA-'.")
     )
     negative_quantities = models.BooleanField(
-        default=False, help_text="The source writes returned quantities as negative numbers."
+        default=False, help_text=_("The source writes returned quantities as negative numbers.")
     )
     date_format = models.CharField(
-        max_length=40, default="%Y-%m-%d", help_text="strptime format; ISO 8601 is also accepted."
+        max_length=40,
+        default="%Y-%m-%d",
+        help_text=_("strptime format; ISO 8601 is also accepted."),
     )
     default_program = models.SlugField(max_length=30, default="customer-return")
     default_channel = models.CharField(max_length=20, choices=Channel, default=Channel.WEB)
     default_reason = models.SlugField(
-        max_length=30, blank=True, help_text="Reason code for rows that give none."
+        max_length=30, blank=True, help_text=_("Reason code for rows that give none.")
     )
     reason_map = models.JSONField(
-        default=dict, blank=True, help_text="The source's reason -> our reason code."
+        default=dict, blank=True, help_text=_("The source's reason -> our reason code.")
     )
     non_product_codes = models.JSONField(
         default=list,
         blank=True,
-        help_text="SKUs that are charges, not goods: reported, not imported.",
+        help_text=_("SKUs that are charges, not goods: reported, not imported."),
     )
     create_unknown_products = models.BooleanField(
-        default=False, help_text="Create products for unknown SKUs (named from the file)."
+        default=False, help_text=_("Create products for unknown SKUs (named from the file).")
     )
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .forms import ScanCodeField
 from .models import Channel, Product, Program, ReasonCode, ReturnAuthorization
@@ -12,20 +13,23 @@ MAX_LINES = 50
 
 reason_field = forms.CharField(
     max_length=300,
-    label="Reason",
-    error_messages={"required": "Say why: the reason goes into the history."},
+    label=_("Reason"),
+    error_messages={"required": _("Say why: the reason goes into the history.")},
 )
 
 
 class LinkForm(forms.Form):
-    rma = ScanCodeField(label="RMA number")
+    rma = ScanCodeField(label=_("RMA number"))
     reason = reason_field
 
     def clean_rma(self) -> ReturnAuthorization:
         number = self.cleaned_data["rma"]
         rma = ReturnAuthorization.objects.filter(number=number).first()
         if rma is None:
-            raise forms.ValidationError(f"There is no RMA {number}.")
+            raise forms.ValidationError(
+                _("There is no RMA %(number)s. Check the number, or create an RMA below.")
+                % {"number": number}
+            )
         return rma
 
 
@@ -33,12 +37,12 @@ class CreateRmaForm(forms.Form):
     program = forms.ModelChoiceField(queryset=Program.objects.filter(active=True))
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.WEB)
     lines = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "SKU quantity, one per line"}),
-        label="Products in the parcel",
-        help_text="One per line: the SKU or barcode, then the quantity (1 if left out).",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("SKU quantity, one per line")}),
+        label=_("Products in the parcel"),
+        help_text=_("One per line: the SKU or barcode, then the quantity (1 if left out)."),
     )
     return_reason = forms.ModelChoiceField(
-        queryset=ReasonCode.objects.filter(active=True), label="Return reason"
+        queryset=ReasonCode.objects.filter(active=True), label=_("Return reason")
     )
     customer_name = forms.CharField(max_length=200, required=False)
     customer_email = forms.EmailField(required=False)
@@ -52,20 +56,31 @@ class CreateRmaForm(forms.Form):
             return data
         rows = [row.split() for row in text.splitlines() if row.strip()]
         if len(rows) > MAX_LINES:
-            raise forms.ValidationError(f"At most {MAX_LINES} lines.")
+            raise forms.ValidationError(
+                _("At most %(max)s lines: split the parcel's products.") % {"max": MAX_LINES}
+            )
         lines, errors = [], []
         for row in rows:
             try:
                 code = parse_scan(row[0])
                 quantity = int(row[1]) if len(row) > 1 else 1
             except (BadScan, ValueError):
-                errors.append(f"'{' '.join(row)[:70]}' is not 'SKU quantity'.")
+                errors.append(
+                    _("'%(line)s' is not 'SKU quantity': write the SKU, a space, the quantity.")
+                    % {"line": " ".join(row)[:70]}
+                )
                 continue
             product = Product.objects.filter(Q(sku=code) | Q(gtin=code)).first()
             if product is None:
-                errors.append(f"No product has SKU or barcode {code}.")
+                errors.append(
+                    _("No product has SKU or barcode %(code)s: check it on the item's label.")
+                    % {"code": code}
+                )
             elif not 1 <= quantity <= 999:
-                errors.append(f"{code}: the quantity must be 1 to 999.")
+                errors.append(
+                    _("%(code)s: the quantity must be a whole number from 1 to 999.")
+                    % {"code": code}
+                )
             else:
                 lines.append(NewLine(product=product, quantity=quantity, reason=return_reason))
         if errors:
@@ -78,10 +93,10 @@ class CreateRmaForm(forms.Form):
 class ResolveForm(forms.Form):
     action = forms.ChoiceField(
         choices=[
-            ("release", "Release / accept"),
-            ("refuse", "Refuse (return to sender)"),
-            ("write_off", "Write off"),
+            ("release", _("Release / accept")),
+            ("refuse", _("Refuse (return to sender)")),
+            ("write_off", _("Write off")),
         ],
-        error_messages={"invalid_choice": "Pick release, refuse or write off."},
+        error_messages={"invalid_choice": _("Pick release, refuse or write off.")},
     )
     reason = reason_field

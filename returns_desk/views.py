@@ -11,7 +11,9 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -205,12 +207,14 @@ def scan(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         return _error(request, parcel, error, code)
     if not created:
-        outcome = Outcome("warning", f"Already received as {item.lpn}: that scan was sent twice.")
-        return _respond(request, parcel, outcome, item=item)
-    flag = " Late arrival: flagged." if item.is_late else ""
-    outcome = Outcome(
-        "success", f"Received {item.lpn}: {item.product.sku} {item.product.name}.{flag}"
-    )
+        message = _("Already received as %(lpn)s: that scan was sent twice.") % {"lpn": item.lpn}
+        return _respond(request, parcel, Outcome("warning", message), item=item)
+    words = {"lpn": item.lpn, "sku": item.product.sku, "name": item.product.name}
+    if item.is_late:
+        message = _("Received %(lpn)s: %(sku)s %(name)s. Late arrival: flagged.") % words
+    else:
+        message = _("Received %(lpn)s: %(sku)s %(name)s.") % words
+    outcome = Outcome("success", message)
     return _respond(request, parcel, outcome, item=item, event="unitReceived")
 
 
@@ -222,24 +226,33 @@ def _scan_parcel(request: HttpRequest, code: str, packaging: str) -> HttpRespons
     except DomainError as error:
         return _error(request, None, error, code)
     rma = parcel.rma
+    words = {
+        "number": rma.number,
+        "program": rma.program,
+        "expired": date_format(rma.expires_on) if rma.expires_on else "",
+    }
     if parcel.status == Parcel.Status.PARKED:
-        why = (
-            f"arrived after its return window ({rma.expires_on:%d %b %Y}) and its policy holds "
-            "late returns"
-            if parcel.is_late
-            else "is parked in the exception queue"
+        if parcel.is_late:
+            message = _(
+                "RMA %(number)s arrived after its return window (%(expired)s) and its policy holds"
+                " late returns: put the parcel on the exception shelf."
+            )
+        else:
+            message = _(
+                "RMA %(number)s is parked in the exception queue: put the parcel on the exception"
+                " shelf."
+            )
+        return _respond(
+            request, None, Outcome("warning", message % words), status=202, event="parcelParked"
         )
-        outcome = Outcome(
-            "warning", f"RMA {rma.number} {why}: put the parcel on the exception shelf."
+    if parcel.is_late:
+        message = _(
+            "RMA %(number)s (%(program)s) open. Scan each unit. Late: the window closed on"
+            " %(expired)s; flagged."
         )
-        return _respond(request, None, outcome, status=202, event="parcelParked")
-    late = (
-        f" Late: the window closed on {rma.expires_on:%d %b %Y}; flagged." if parcel.is_late else ""
-    )
-    outcome = Outcome(
-        "warning" if parcel.is_late else "success",
-        f"RMA {rma.number} ({rma.program}) open. Scan each unit.{late}",
-    )
+    else:
+        message = _("RMA %(number)s (%(program)s) open. Scan each unit.")
+    outcome = Outcome("warning" if parcel.is_late else "success", message % words)
     return _respond(request, parcel, outcome, event="parcelOpened")
 
 
@@ -250,10 +263,12 @@ def _scanned_another_parcel(request, parcel: Parcel, code: str) -> HttpResponse 
     except DomainError:
         return None
     if other.pk == parcel.rma_id:
-        message = f"That is this parcel's own code ({other.number}). Scan a unit's SKU or serial."
+        message = _("That is this parcel's own code (%(number)s). Scan a unit's SKU or serial.")
     else:
-        message = f"That is RMA {other.number}. Close this parcel (F9) before opening the next one."
-    return _respond(request, parcel, Outcome("error", message), status=409)
+        message = _("That is RMA %(number)s. Close this parcel (F9) before opening the next one.")
+    return _respond(
+        request, parcel, Outcome("error", message % {"number": other.number}), status=409
+    )
 
 
 @require_POST
@@ -279,9 +294,15 @@ def receive_exception_unit(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as error:
         return _error(request, _open_parcel(request), error, form.cleaned_data["code"])
-    kind = ReceivingException.Kind(form.cleaned_data["kind"]).label.lower()
-    verb = "Labelled" if created else "Already labelled"
-    outcome = Outcome("warning", f"{verb} {item.lpn} as {kind}: put it on the exception shelf.")
+    words = {
+        "lpn": item.lpn,
+        "kind": ReceivingException.Kind(form.cleaned_data["kind"]).label.lower(),
+    }
+    if created:
+        message = _("Labelled %(lpn)s as %(kind)s: put it on the exception shelf.") % words
+    else:
+        message = _("Already labelled %(lpn)s as %(kind)s: put it on the exception shelf.") % words
+    outcome = Outcome("warning", message)
     return _respond(request, parcel, outcome, item=item, event="unitReceived" if created else None)
 
 
@@ -297,9 +318,10 @@ def close_parcel(request: HttpRequest, pk: int) -> HttpResponse:
         return _error(request, _open_parcel(request), error, "")
     short = ", ".join(f"{s['missing']} × {s['sku']}" for s in parcel.shortages)
     if short:
-        outcome = Outcome("warning", f"Parcel closed. Short: {short}. Scan the next parcel.")
+        message = _("Parcel closed. Short: %(short)s. Scan the next parcel.") % {"short": short}
+        outcome = Outcome("warning", message)
     else:
-        outcome = Outcome("success", "Parcel closed, nothing short. Scan the next parcel.")
+        outcome = Outcome("success", _("Parcel closed, nothing short. Scan the next parcel."))
     return _respond(request, None, outcome, event="parcelClosed")
 
 
@@ -318,7 +340,8 @@ def park(request: HttpRequest) -> HttpResponse:
     try:
         if parcel is not None:
             if not reason:
-                outcome = Outcome("error", "Say why the parcel is parked, then press Park again.")
+                message = _("Say why the parcel is parked (the Reason box), then press Park again.")
+                outcome = Outcome("error", message)
                 return _respond(request, parcel, outcome, status=422)
             services.park_parcel(
                 parcel=parcel, station=request.station, user=request.user, reason=reason
@@ -329,7 +352,10 @@ def park(request: HttpRequest) -> HttpResponse:
             )
         else:
             return _respond(
-                request, None, Outcome("error", "There is no parcel to park."), status=422
+                request,
+                None,
+                Outcome("error", _("There is no parcel to park. Scan one first.")),
+                status=422,
             )
     except DomainError as error:
         if parcel is None:
@@ -337,7 +363,7 @@ def park(request: HttpRequest) -> HttpResponse:
             return _respond(request, None, Outcome("error", error.message), status=error.status)
         return _error(request, parcel, error, code)
     outcome = Outcome(
-        "warning", "Parcel parked: put it on the exception shelf. Scan the next parcel."
+        "warning", _("Parcel parked: put it on the exception shelf. Scan the next parcel.")
     )
     return _respond(request, None, outcome, event="parcelParked")
 

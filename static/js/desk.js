@@ -34,10 +34,11 @@
     }
   }
 
+  // The words come from the page (data-unreachable, data-failed), in the clerk's language.
   function showNetworkError(message) {
     var box = document.getElementById("network-error");
     if (!box) return;
-    box.textContent = "✖ Error: " + message;
+    box.textContent = message;
     box.hidden = false;
     beep("error");
   }
@@ -55,10 +56,11 @@
   });
 
   document.body.addEventListener("htmx:sendError", function () {
-    showNetworkError("the server could not be reached. Nothing was recorded: scan again.");
+    showNetworkError(document.getElementById("network-error").dataset.unreachable);
   });
   document.body.addEventListener("htmx:responseError", function (event) {
-    showNetworkError("the server failed (" + event.detail.xhr.status + "). Nothing was recorded: scan again or call a supervisor.");
+    var box = document.getElementById("network-error");
+    showNetworkError(box.dataset.failed + " (HTTP " + event.detail.xhr.status + ")");
   });
 
   document.addEventListener("click", function (event) {
