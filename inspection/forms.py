@@ -4,6 +4,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from returns_desk.forms import ScanCodeField
 
@@ -14,7 +15,7 @@ ANSWER_FIELD = re.compile(r"^c-(\d{1,18})$")
 
 
 class ScanForm(forms.Form):
-    code = ScanCodeField(label="Scan an LPN", required=False)
+    code = ScanCodeField(label=_("Scan an LPN"), required=False)
 
 
 def raw_answers(data) -> dict[int, str]:
@@ -54,7 +55,9 @@ class CompleteForm(forms.Form):
     def clean_photos(self):
         photos = self.cleaned_data["photos"]
         if len(photos) > 10:
-            raise ValidationError("Attach at most ten photos at a time.")
+            raise ValidationError(
+                _("Attach at most ten photos at a time: save, then add the rest.")
+            )
         return photos
 
 
@@ -65,7 +68,7 @@ class ReopenForm(forms.Form):
 class OptionsField(forms.CharField):
     """Choice options edited as lines of 'label = points', stored as a list of dicts."""
 
-    widget = forms.Textarea(attrs={"rows": 3, "cols": 30, "placeholder": "No scratches = 3"})
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 30, "placeholder": _("No scratches = 3")})
 
     def prepare_value(self, value):
         if isinstance(value, list):
@@ -79,7 +82,9 @@ class OptionsField(forms.CharField):
                 continue
             label, sep, points = line.rpartition("=")
             if not sep or not label.strip() or not points.strip().isdigit():
-                raise ValidationError(f"Line {line_no}: write each option as 'label = points'.")
+                raise ValidationError(
+                    _("Line %(n)s: write each option as 'label = points'.") % {"n": line_no}
+                )
             options.append({"label": label.strip()[:100], "points": int(points)})
         return options
 
@@ -128,8 +133,14 @@ class GradeInlineFormSet(forms.BaseInlineFormSet):
             raise ValidationError("A scale needs at least one grade.")
         thresholds = sorted((grade["min_score"] for grade in grades), reverse=True)
         if any(higher <= lower for higher, lower in zip(thresholds, thresholds[1:], strict=False)):
-            raise ValidationError("Thresholds must be strictly descending: no two grades alike.")
+            raise ValidationError(
+                _("Thresholds must be strictly descending: give no two grades the same one.")
+            )
         if thresholds[-1] != 0:
-            raise ValidationError("The lowest grade must start at 0, so every score has a grade.")
+            raise ValidationError(
+                _("Set the lowest grade's threshold to 0, so every score has a grade.")
+            )
         if sum(bool(grade.get("caps_critical")) for grade in grades) > 1:
-            raise ValidationError("Only one grade can be the cap for critical failures.")
+            raise ValidationError(
+                _("Only one grade can be the cap for critical failures: untick the others.")
+            )

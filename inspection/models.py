@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from returns_desk.models import ProductCategory, Program, ReturnItem, Station
 
@@ -23,7 +24,7 @@ from .grading import Kind
 class GradeScale(models.Model):
     name = models.CharField(max_length=100, unique=True)
     is_default = models.BooleanField(
-        default=False, help_text="Used for every category that has no scale of its own."
+        default=False, help_text=_("Used for every category that has no scale of its own.")
     )
     category = models.OneToOneField(
         ProductCategory,
@@ -31,7 +32,7 @@ class GradeScale(models.Model):
         null=True,
         blank=True,
         related_name="grade_scale",
-        help_text="Leave empty for the default scale.",
+        help_text=_("Leave empty for the default scale."),
     )
 
     class Meta:
@@ -56,19 +57,19 @@ class GradeScale(models.Model):
 
 class Grade(models.Model):
     scale = models.ForeignKey(GradeScale, on_delete=models.CASCADE, related_name="grades")
-    code = models.CharField(max_length=10, help_text="e.g. A")
-    name = models.CharField(max_length=60, help_text="e.g. like new")
+    code = models.CharField(max_length=10, help_text=_("e.g. A"))
+    name = models.CharField(max_length=60, help_text=_("e.g. like new"))
     min_score = models.DecimalField(
         "from score",
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
-        help_text="The lowest score, 0..100.",
+        help_text=_("The lowest score, 0..100."),
     )
     caps_critical = models.BooleanField(
         "cap for critical failures",
         default=False,
-        help_text="A unit failing a critical question grades no better than this.",
+        help_text=_("A unit failing a critical question grades no better than this."),
     )
     ebay_condition_id = models.CharField("eBay condition ID", max_length=10, blank=True)
     amazon_condition = models.CharField(max_length=40, blank=True)
@@ -101,27 +102,27 @@ class GradingCriterion(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="Ask only for units returned under this program (e.g. a recall lot check).",
+        help_text=_("Ask only for units returned under this program (e.g. a recall lot check)."),
     )
     question = models.CharField(max_length=200)
     help_text = models.CharField(max_length=300, blank=True)
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.PASS_FAIL)
     weight = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     critical = models.BooleanField(
-        default=False, help_text="Failing it caps the grade, whatever the score."
+        default=False, help_text=_("Failing it caps the grade, whatever the score.")
     )
     required = models.BooleanField(default=True)
     order = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
     scale_max = models.PositiveSmallIntegerField(
-        "scale top (N)", null=True, blank=True, help_text="Scale questions: answers run 0..N."
+        "scale top (N)", null=True, blank=True, help_text=_("Scale questions: answers run 0..N.")
     )
     options = models.JSONField(
-        default=list, blank=True, help_text="Choice questions: each option's label and points."
+        default=list, blank=True, help_text=_("Choice questions: each option's label and points.")
     )
     min_value = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     max_value = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
-    unit = models.CharField(max_length=20, blank=True, help_text="Measured questions, e.g. %.")
+    unit = models.CharField(max_length=20, blank=True, help_text=_("Measured questions, e.g. %."))
 
     class Meta:
         ordering = ["category", "order", "pk"]
@@ -213,7 +214,7 @@ class Inspection(models.Model):
     grade_code = models.CharField(max_length=10, blank=True)
     critical_failure = models.BooleanField(default=False)
     superseded = models.BooleanField(
-        default=False, help_text="Replaced by a later inspection of the same unit."
+        default=False, help_text=_("Replaced by a later inspection of the same unit.")
     )
 
     class Meta:

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import retarget, trigger_client_event
@@ -60,7 +61,7 @@ class Row:
         """(value, label, key) of each radio button; empty for typed answers."""
         criterion = self.criterion
         if criterion.kind == Kind.PASS_FAIL:
-            return [("pass", "Pass", "y"), ("fail", "Fail", "n")]
+            return [("pass", _("Pass"), "y"), ("fail", _("Fail"), "n")]
         if criterion.kind == Kind.SCALE:
             # The key is the value: the label would only repeat it.
             return [(str(n), "", str(n)) for n in range(criterion.scale_max + 1)]
@@ -190,7 +191,11 @@ def scan(request: HttpRequest) -> HttpResponse:
     inspection = Inspection.objects.select_related(*INSPECTION_RELATED).get(pk=inspection.pk)
     item = inspection.item
     product = f"{item.product.sku} {item.product.name}" if item.product else item.scanned_code
-    outcome = Outcome("prompt", f"{item.lpn}: {product}. Answer the checklist.")
+    message = _("%(lpn)s: %(product)s. Answer the checklist.") % {
+        "lpn": item.lpn,
+        "product": product,
+    }
+    outcome = Outcome("prompt", message)
     return _respond(request, inspection, outcome, event=("inspectionStarted", {"lpn": item.lpn}))
 
 
@@ -218,7 +223,11 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The score and grade the answers so far would give; nothing is saved."""
     inspection = _load_inspection(pk)
     if not inspection.is_open or inspection.station_id != request.station.pk:
-        outcome = Outcome("error", f"This inspection of {inspection.item.lpn} is not open here.")
+        message = _(
+            "This inspection of %(lpn)s is not open here. Scan the unit's LPN to open it at this"
+            " station."
+        )
+        outcome = Outcome("error", message % {"lpn": inspection.item.lpn})
         return _scan_error(request, outcome, 409)
     return _respond(request, inspection, None, partial="score", answers=raw_answers(request.POST))
 
@@ -277,12 +286,20 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
             answers=answers,
         )
     grade = inspection.grade
-    capped = " Capped by a critical failure." if inspection.critical_failure else ""
-    outcome = Outcome(
-        "success",
-        f"{inspection.item.lpn} graded {grade.code} ({grade.name}), score {inspection.score}."
-        f"{capped} Scan the next unit.",
-    )
+    words = {
+        "lpn": inspection.item.lpn,
+        "grade": grade.code,
+        "name": grade.name,
+        "score": inspection.score,
+    }
+    if inspection.critical_failure:
+        message = _(
+            "%(lpn)s graded %(grade)s (%(name)s), score %(score)s. Capped by a critical failure."
+            " Scan the next unit."
+        )
+    else:
+        message = _("%(lpn)s graded %(grade)s (%(name)s), score %(score)s. Scan the next unit.")
+    outcome = Outcome("success", message % words)
     event = ("unitGraded", {"lpn": inspection.item.lpn, "grade": grade.code})
     return _respond(request, None, outcome, result=inspection, event=event)
 
@@ -296,7 +313,8 @@ def reopen(request: HttpRequest, lpn: str) -> HttpResponse:
     item = get_object_or_404(ReturnItem, lpn=lpn)
     form = ReopenForm(request.POST)
     if not form.is_valid():
-        outcome = Outcome("error", "Say why the unit is reopened, then press Reopen again.")
+        message = _("Say why the unit is reopened (the Reason box), then press Reopen again.")
+        outcome = Outcome("error", message)
         return _scan_error(request, outcome, 422, reopen_lpn=item.lpn)
     try:
         services.reopen_unit(
@@ -307,7 +325,8 @@ def reopen(request: HttpRequest, lpn: str) -> HttpResponse:
         )
     except DomainError as error:
         return _scan_error(request, Outcome("error", error.message), error.status)
-    outcome = Outcome("success", f"{item.lpn} reopened. Scan it to inspect it again.")
+    message = _("%(lpn)s reopened. Scan it to inspect it again.") % {"lpn": item.lpn}
+    outcome = Outcome("success", message)
     return _respond(request, _open_inspection(request), outcome, partial="scan-panel")
 
 

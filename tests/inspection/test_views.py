@@ -199,7 +199,7 @@ def test_the_preview_counts_answers_that_need_correcting(clerk_client, inspectin
     response = clerk_client.post(
         preview_url(inspecting), answers(checklist, "pass", "9", "x"), **HTMX
     )
-    assert "2 answer(s) need correcting" in response.text
+    assert "2 answers need correcting" in response.text
 
 
 def test_submitting_saves_the_grade_and_returns_to_the_scan_field(
