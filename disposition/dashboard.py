@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from inspection.models import Inspection
 from returns_desk.models import ItemEvent, Program, ReturnAuthorization, ReturnItem, RMALine, Site
@@ -329,19 +331,24 @@ def charts(data: dict) -> dict:
     value = data["value"]
     return {
         "received": bar_chart(
-            [(f"{day:%a %d %b}", n) for day, n in data["received_per_day"]], "Units received"
+            [(date_format(day, "D j M"), n) for day, n in data["received_per_day"]],
+            gettext("Units received"),
         ),
         "completed": bar_chart(
-            [(f"{day:%a %d %b}", n) for day, n in data["completed_per_day"]], "Units completed"
+            [(date_format(day, "D j M"), n) for day, n in data["completed_per_day"]],
+            gettext("Units completed"),
         ),
-        "grades": bar_chart(data["grade_mix"], "Grade mix"),
-        "outcomes": bar_chart(data["disposition_mix"], "Disposition mix"),
+        "grades": bar_chart(data["grade_mix"], gettext("Grade mix")),
+        "outcomes": bar_chart(data["disposition_mix"], gettext("Disposition mix")),
         "value": bar_chart(
-            [("Value returned", value["returned"]), ("Value recovered", value["recovered"])],
-            "Value recovered against value returned",
+            [
+                (gettext("Value returned"), value["returned"]),
+                (gettext("Value recovered"), value["recovered"]),
+            ],
+            gettext("Value recovered against value returned"),
         ),
         "reasons": bar_chart(
-            [(row["label"], row["n"]) for row in data["top_reasons"]], "Top return reasons"
+            [(row["label"], row["n"]) for row in data["top_reasons"]], gettext("Top return reasons")
         ),
         "station_hours": heat_grid(data["station_hours"]),
     }

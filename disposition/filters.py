@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from inspection.models import Grade
 from returns_desk.filters import QueueFilterSet
@@ -26,9 +27,9 @@ def grade_choices() -> list[tuple[str, str]]:
 class DispositionQueueFilterSet(QueueFilterSet):
     optional = (*QueueFilterSet.optional, "grade", "outcome")
 
-    grade = django_filters.ChoiceFilter(choices=grade_choices, method="by_path", label="Grade")
+    grade = django_filters.ChoiceFilter(choices=grade_choices, method="by_path", label=_("Grade"))
     outcome = django_filters.ChoiceFilter(
-        choices=Outcome.choices, method="by_path", label="Outcome"
+        choices=Outcome.choices, method="by_path", label=_("Outcome")
     )
 
 

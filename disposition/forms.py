@@ -1,6 +1,7 @@
 """Input shapes of the disposition screens; forms only validate, services change state."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from returns_desk.forms import ScanCodeField, date_picker
 from returns_desk.models import Site
@@ -9,7 +10,7 @@ from .models import Disposition, Outcome
 
 
 class ScanForm(forms.Form):
-    code = ScanCodeField(label="Scan")
+    code = ScanCodeField(label=_("Scan"))
     # The unit decided last at this desk: a location scanned next confirms its put-away.
     pending = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
@@ -18,17 +19,17 @@ class DecideForm(forms.Form):
     """Empty outcome takes the recommendation; another outcome is an override with a reason."""
 
     outcome = forms.ChoiceField(
-        choices=[("", "Recommended"), *Outcome.choices],
+        choices=[("", _("Recommended")), *Outcome.choices],
         required=False,
-        error_messages={"invalid_choice": "Pick one of the listed outcomes."},
+        error_messages={"invalid_choice": _("Pick one of the listed outcomes.")},
     )
     override_reason = forms.ChoiceField(
-        label="Reason",
-        choices=[("", "Pick a reason"), *Disposition.OverrideReason.choices],
+        label=_("Reason"),
+        choices=[("", _("Pick a reason")), *Disposition.OverrideReason.choices],
         required=False,
-        error_messages={"invalid_choice": "Pick one of the listed reasons."},
+        error_messages={"invalid_choice": _("Pick one of the listed reasons.")},
     )
-    override_note = forms.CharField(label="Note", max_length=300, required=False)
+    override_note = forms.CharField(label=_("Note"), max_length=300, required=False)
     # The inspection whose grade the clerk saw, so a unit re-graded meanwhile is not decided blind.
     inspection = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
@@ -39,7 +40,7 @@ class ApprovalForm(forms.Form):
 
 class CloseLotForm(forms.Form):
     weight_kg = forms.DecimalField(
-        label="Weight (kg)", max_digits=10, decimal_places=2, min_value=0, required=False
+        label=_("Weight (kg)"), max_digits=10, decimal_places=2, min_value=0, required=False
     )
     notes = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -59,16 +60,17 @@ class DashboardForm(forms.Form):
     MAX_DAYS = 92
 
     site = forms.ModelChoiceField(
-        queryset=Site.objects.all(), required=False, empty_label="Every site"
+        queryset=Site.objects.all(), required=False, label=_("Site"), empty_label=_("Every site")
     )
-    since = forms.DateField(label="From", widget=date_picker())
-    until = forms.DateField(label="To", widget=date_picker())
+    since = forms.DateField(label=_("From"), widget=date_picker())
+    until = forms.DateField(label=_("To"), widget=date_picker())
 
     def clean(self):
         data = super().clean()
         since, until = data.get("since"), data.get("until")
         if since and until and not 0 <= (until - since).days < self.MAX_DAYS:
             raise forms.ValidationError(
-                f"Pick a 'to' date on or after 'from', at most {self.MAX_DAYS} days later."
+                _("Pick a 'to' date on or after 'from', at most %(days)s days later.")
+                % {"days": self.MAX_DAYS}
             )
         return data

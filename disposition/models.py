@@ -14,6 +14,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from inspection.models import Inspection
 from returns_desk.models import ProductCategory, Program, ReasonCode, ReturnItem, RMALine, Station
@@ -22,14 +23,14 @@ from . import rules
 
 
 class Outcome(models.TextChoices):
-    RESTOCK = "restock", "Restock"
-    REPAIR = "repair", "Repair"
-    REFURBISH = "refurbish", "Refurbish"
-    RECYCLE = "recycle", "Recycle"
-    DONATE = "donate", "Donate"
-    RETURN_TO_VENDOR = "return_to_vendor", "Return to vendor"
-    LIQUIDATE = "liquidate", "Liquidate"
-    QUARANTINE = "quarantine", "Quarantine / destroy"
+    RESTOCK = "restock", _("Restock")
+    REPAIR = "repair", _("Repair")
+    REFURBISH = "refurbish", _("Refurbish")
+    RECYCLE = "recycle", _("Recycle")
+    DONATE = "donate", _("Donate")
+    RETURN_TO_VENDOR = "return_to_vendor", _("Return to vendor")
+    LIQUIDATE = "liquidate", _("Liquidate")
+    QUARANTINE = "quarantine", _("Quarantine / destroy")
 
 
 # Outcomes whose units go to a workbench and come back to inspection when the work is done.
@@ -39,20 +40,20 @@ DESTRUCTION_OUTCOMES = {Outcome.RECYCLE, Outcome.QUARANTINE}
 
 
 class RefundTreatment(models.TextChoices):
-    FULL = "full", "Full refund"
-    MINUS_FEE = "minus_fee", "Refund minus restocking fee"
-    NONE = "none", "No refund"
-    REPLACEMENT = "replacement", "Replacement unit"
-    STORE_CREDIT = "store_credit", "Store credit"
+    FULL = "full", _("Full refund")
+    MINUS_FEE = "minus_fee", _("Refund minus restocking fee")
+    NONE = "none", _("No refund")
+    REPLACEMENT = "replacement", _("Replacement unit")
+    STORE_CREDIT = "store_credit", _("Store credit")
 
 
 class Partner(models.Model):
     class Kind(models.TextChoices):
-        RECYCLER = "recycler", "Recycler"
-        CHARITY = "charity", "Charity"
-        VENDOR = "vendor", "Vendor"
-        LIQUIDATOR = "liquidator", "Liquidator"
-        REPAIRER = "repairer", "Repairer"
+        RECYCLER = "recycler", _("Recycler")
+        CHARITY = "charity", _("Charity")
+        VENDOR = "vendor", _("Vendor")
+        LIQUIDATOR = "liquidator", _("Liquidator")
+        REPAIRER = "repairer", _("Repairer")
 
     code = models.SlugField(max_length=30, unique=True)
     name = models.CharField(max_length=100)
@@ -62,7 +63,7 @@ class Partner(models.Model):
     licence_number = models.CharField(
         max_length=60,
         blank=True,
-        help_text="Waste carrier or treatment permit, printed on certificates of destruction.",
+        help_text=_("Waste carrier or treatment permit, printed on certificates of destruction."),
     )
     active = models.BooleanField(default=True)
 
@@ -80,17 +81,17 @@ class DispositionRule(models.Model):
     """
 
     class Tri(models.TextChoices):
-        ANY = "any", "Any"
-        YES = "yes", "Yes"
-        NO = "no", "No"
+        ANY = "any", _("Any")
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
 
-    order = models.PositiveIntegerField(help_text="Lower runs first.")
+    order = models.PositiveIntegerField(help_text=_("Lower runs first."))
     name = models.CharField(max_length=100)
     active = models.BooleanField(default=True)
     programs = models.ManyToManyField(Program, blank=True, related_name="+")
     reasons = models.ManyToManyField(ReasonCode, blank=True, related_name="+")
     grades = models.CharField(
-        max_length=60, blank=True, help_text="Grade codes separated by commas, e.g. A,B."
+        max_length=60, blank=True, help_text=_("Grade codes separated by commas, e.g. A,B.")
     )
     categories = models.ManyToManyField(ProductCategory, blank=True, related_name="+")
     critical_failure = models.CharField(max_length=3, choices=Tri, default=Tri.ANY)
@@ -106,7 +107,9 @@ class DispositionRule(models.Model):
     max_days = models.PositiveIntegerField("days since purchase up to", null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome)
     destination_bin = models.CharField(
-        max_length=30, blank=True, help_text="A location code, e.g. RESTOCK-A. Or pick a partner."
+        max_length=30,
+        blank=True,
+        help_text=_("A location code, e.g. RESTOCK-A. Or pick a partner."),
     )
     partner = models.ForeignKey(
         Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="rules"
@@ -213,19 +216,19 @@ class DispositionSettings(models.Model):
         decimal_places=2,
         default=Decimal("100.00"),
         validators=[MinValueValidator(0)],
-        help_text="An override of a unit worth more than this waits for a supervisor.",
+        help_text=_("An override of a unit worth more than this waits for a supervisor."),
     )
     outcomes_needing_approval = models.JSONField(
         default=list,
         blank=True,
-        help_text="Outcome codes an override to which always waits for a supervisor.",
+        help_text=_("Outcome codes an override to which always waits for a supervisor."),
     )
     max_repair_cycles = models.PositiveSmallIntegerField(
-        default=2, help_text="After this many repairs a unit goes to end of life."
+        default=2, help_text=_("After this many repairs a unit goes to end of life.")
     )
     end_of_life_outcome = models.CharField(max_length=20, choices=Outcome, default=Outcome.RECYCLE)
     warranty_days = models.PositiveIntegerField(
-        default=365, help_text="A unit bought this many days ago or fewer is under warranty."
+        default=365, help_text=_("A unit bought this many days ago or fewer is under warranty.")
     )
 
     class Meta:
@@ -261,8 +264,8 @@ class Lot(models.Model):
     """Units leaving together for one partner and outcome; one open lot per pair at a time."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
 
     code = models.CharField(max_length=20, unique=True, editable=False)
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="lots")
@@ -301,27 +304,27 @@ class Lot(models.Model):
 
 class Disposition(models.Model):
     class Status(models.TextChoices):
-        AWAITING_APPROVAL = "awaiting_approval", "Override awaiting approval"
-        DECIDED = "decided", "Decided"
-        COMPLETED = "completed", "Completed (repaired, back to inspection)"
-        REJECTED = "rejected", "Override rejected"
-        SUPERSEDED = "superseded", "Superseded (unit reopened)"
+        AWAITING_APPROVAL = "awaiting_approval", _("Override awaiting approval")
+        DECIDED = "decided", _("Decided")
+        COMPLETED = "completed", _("Completed (repaired, back to inspection)")
+        REJECTED = "rejected", _("Override rejected")
+        SUPERSEDED = "superseded", _("Superseded (unit reopened)")
 
     ACTIVE = (Status.AWAITING_APPROVAL, Status.DECIDED)
 
     class OverrideReason(models.TextChoices):
-        BETTER_THAN_GRADED = "better_than_graded", "Condition better than graded"
-        WORSE_THAN_GRADED = "worse_than_graded", "Condition worse than graded"
-        MISSING_PARTS = "missing_parts", "Missing parts or accessories"
-        PARTNER_UNAVAILABLE = "partner_unavailable", "Destination unavailable"
-        CUSTOMER_GOODWILL = "customer_goodwill", "Customer goodwill"
-        OTHER = "other", "Other (see note)"
+        BETTER_THAN_GRADED = "better_than_graded", _("Condition better than graded")
+        WORSE_THAN_GRADED = "worse_than_graded", _("Condition worse than graded")
+        MISSING_PARTS = "missing_parts", _("Missing parts or accessories")
+        PARTNER_UNAVAILABLE = "partner_unavailable", _("Destination unavailable")
+        CUSTOMER_GOODWILL = "customer_goodwill", _("Customer goodwill")
+        OTHER = "other", _("Other (see note)")
 
     class Approval(models.TextChoices):
-        NOT_NEEDED = "", "Not needed"
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        NOT_NEEDED = "", _("Not needed")
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     item = models.ForeignKey(ReturnItem, on_delete=models.PROTECT, related_name="dispositions")
     inspection = models.ForeignKey(
@@ -413,9 +416,9 @@ class RefundInstruction(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RELEASED = "released", "Released"
-        EXPORTED = "exported", "Exported"
+        PENDING = "pending", _("Pending")
+        RELEASED = "released", _("Released")
+        EXPORTED = "exported", _("Exported")
 
     ALLOWED = {
         Status.PENDING: {Status.RELEASED},
@@ -459,16 +462,16 @@ class RepairOrder(models.Model):
     """A work order on the repair or refurbishment bench; finishing it sends the unit back."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled (decision withdrawn)"
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled (decision withdrawn)")
 
     item = models.ForeignKey(ReturnItem, on_delete=models.PROTECT, related_name="repair_orders")
     disposition = models.OneToOneField(
         Disposition, on_delete=models.PROTECT, related_name="repair_order"
     )
     kind = models.CharField(max_length=20, choices=[(o, o.label) for o in WORKSHOP_OUTCOMES])
-    cycle = models.PositiveSmallIntegerField(help_text="1 for the unit's first repair.")
+    cycle = models.PositiveSmallIntegerField(help_text=_("1 for the unit's first repair."))
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
     notes = models.TextField(blank=True, max_length=4000)
     cost = models.DecimalField(

@@ -8,6 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 
 def parse_codes(text: str) -> frozenset[str]:
     """Grade codes as typed by an admin ("a, B ,c") -> {"A", "B", "C"}."""
@@ -78,55 +81,82 @@ class Trace[R]:
         return self.tried[-1][1] if self.fired is not None else []
 
 
+# The conditions as the explanations name them; `Check.name` stays the English key.
+CONDITION_NAMES = {
+    "program": gettext_lazy("program"),
+    "reason": gettext_lazy("reason"),
+    "grade": gettext_lazy("grade"),
+    "category": gettext_lazy("category"),
+    "critical failure": gettext_lazy("critical failure"),
+    "under warranty": gettext_lazy("under warranty"),
+    "recall": gettext_lazy("recall"),
+}
+
+
 def _member(name: str, allowed: frozenset[str], value: str) -> Check:
+    words = {"name": CONDITION_NAMES[name], "value": value or _("none")}
     if not allowed:
-        return Check(name, False, True, f"any {name}")
-    shown = ", ".join(sorted(allowed))
-    value_shown = value or "none"
+        return Check(name, False, True, _("any %(name)s") % words)
+    words["allowed"] = ", ".join(sorted(allowed))
     matched = value in allowed
-    verb = "is one of" if matched else "is not one of"
-    return Check(name, True, matched, f"{name} {value_shown} {verb} {shown}")
+    if matched:
+        return Check(name, True, True, _("%(name)s %(value)s is one of %(allowed)s") % words)
+    return Check(name, True, False, _("%(name)s %(value)s is not one of %(allowed)s") % words)
 
 
 def _flag(name: str, wanted: bool | None, value: bool) -> Check:
+    words = {
+        "name": CONDITION_NAMES[name],
+        "state": _("yes") if value else _("no"),
+        "wanted": _("yes") if wanted else _("no"),
+    }
     if wanted is None:
-        return Check(name, False, True, f"{name}: either")
-    state = "yes" if value else "no"
+        return Check(name, False, True, _("%(name)s: either") % words)
     return Check(
-        name, True, wanted == value, f"{name} is {state}, rule wants {'yes' if wanted else 'no'}"
+        name, True, wanted == value, _("%(name)s is %(state)s, rule wants %(wanted)s") % words
     )
 
 
 def _value(low: Decimal | None, high: Decimal | None, value: Decimal) -> Check:
     if low is None and high is None:
-        return Check("unit value", False, True, "any unit value")
+        return Check("unit value", False, True, _("any unit value"))
     matched = (low is None or value >= low) and (high is None or value < high)
-    bounds = " and ".join(
+    bounds = _(" and ").join(
         part
         for part in (
-            f"at least {low}" if low is not None else "",
-            f"below {high}" if high is not None else "",
+            _("at least %(low)s") % {"low": low} if low is not None else "",
+            _("below %(high)s") % {"high": high} if high is not None else "",
         )
         if part
     )
-    return Check(
-        "unit value", True, matched, f"unit value {value} {'is' if matched else 'is not'} {bounds}"
-    )
+    words = {"value": value, "bounds": bounds}
+    if matched:
+        return Check("unit value", True, True, _("unit value %(value)s is %(bounds)s") % words)
+    return Check("unit value", True, False, _("unit value %(value)s is not %(bounds)s") % words)
 
 
 def _days(low: int | None, high: int | None, days: int | None) -> Check:
     name = "days since purchase"
     if low is None and high is None:
-        return Check(name, False, True, f"any {name}")
-    bounds = " to ".join(str(bound) for bound in (low, high) if bound is not None)
+        return Check(name, False, True, _("any days since purchase"))
     if low is not None and high is None:
-        bounds = f"{low} or more"
+        bounds = _("%(low)s or more") % {"low": low}
     elif low is None:
-        bounds = f"up to {high}"
+        bounds = _("up to %(high)s") % {"high": high}
+    else:
+        bounds = _("%(low)s to %(high)s") % {"low": low, "high": high}
     if days is None:
-        return Check(name, True, False, f"purchase date unknown; rule wants {bounds} days")
+        return Check(
+            name,
+            True,
+            False,
+            _("purchase date unknown; rule wants %(bounds)s days") % {"bounds": bounds},
+        )
     matched = (low is None or days >= low) and (high is None or days <= high)
-    return Check(name, True, matched, f"{days} days since purchase; rule wants {bounds}")
+    words = {"days": days, "bounds": bounds}
+    return Check(
+        name, True, matched, _("%(days)s days since purchase; rule wants %(bounds)s") % words
+    )
 
 
 def evaluate(conditions: Conditions, facts: Facts) -> list[Check]:

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -137,7 +138,8 @@ def _put_away(request: HttpRequest, lpn: str, code: str) -> HttpResponse:
     except DomainError as error:
         item = ReturnItem.objects.select_related(*ITEM_RELATED).filter(lpn=lpn).first()
         return _respond(request, item, Notice("error", error.message), status=error.status)
-    notice = Notice("success", f"{item.lpn} put away in {code}. Scan the next unit.")
+    message = _("%(lpn)s put away in %(code)s. Scan the next unit.")
+    notice = Notice("success", message % {"lpn": item.lpn, "code": code})
     response = _respond(request, None, notice)
     trigger_client_event(response, "unitPutAway", {"lpn": item.lpn})
     return response
@@ -145,15 +147,17 @@ def _put_away(request: HttpRequest, lpn: str, code: str) -> HttpResponse:
 
 def _show_unit(request: HttpRequest, item: ReturnItem) -> HttpResponse:
     if item.status == ReturnItem.Status.INSPECTED:
-        notice = Notice("prompt", f"{item.lpn}: press Enter to confirm, or override below.")
+        message = _("%(lpn)s: press Enter to confirm, or override below.")
+        notice = Notice("prompt", message % {"lpn": item.lpn})
     elif item.status in services.DECIDED_STATUSES:
-        notice = Notice("warning", f"{item.lpn} already has a disposition.")
+        notice = Notice("warning", _("%(lpn)s already has a disposition.") % {"lpn": item.lpn})
     else:
-        notice = Notice(
-            "error",
-            f"{item.lpn} is {item.get_status_display().lower()}: it cannot be given a "
-            "disposition now.",
+        message = _(
+            "%(lpn)s is %(status)s: it cannot be given a disposition now. Scan a unit that has"
+            " been inspected."
         )
+        words = {"lpn": item.lpn, "status": item.get_status_display().lower()}
+        notice = Notice("error", message % words)
         return _respond(request, item, notice, status=409)
     return _respond(request, item, notice)
 
@@ -170,7 +174,10 @@ def decide(request: HttpRequest, lpn: str) -> HttpResponse:
     if request.method == "GET":
         return _respond(request, item, None)
     if _station(request) is None:
-        message = "Choose an inspection station before deciding a disposition."
+        message = _(
+            "Choose an inspection station (click the station badge at the top) before deciding"
+            " a disposition."
+        )
         return _respond(request, item, Notice("error", message), status=403)
     form = DecideForm(request.POST)
     if not form.is_valid():
@@ -190,21 +197,28 @@ def decide(request: HttpRequest, lpn: str) -> HttpResponse:
         return _respond(request, item, Notice("error", error.message), status=error.status)
     item.refresh_from_db(fields=["status"])
     if not created:
-        notice = Notice("warning", f"{item.lpn} was already decided: that was sent twice.")
+        message = _("%(lpn)s was already decided: that was sent twice.") % {"lpn": item.lpn}
+        notice = Notice("warning", message)
         return _respond(request, item, notice)
     if disposition.status == Disposition.Status.AWAITING_APPROVAL:
-        notice = Notice(
-            "warning",
-            f"Override of {item.lpn} to {disposition.get_chosen_outcome_display().lower()} "
-            "waits for a supervisor: put the unit on the approval shelf. Scan the next unit.",
+        message = _(
+            "Override of %(lpn)s to %(outcome)s waits for a supervisor: put the unit on the"
+            " approval shelf. Scan the next unit."
         )
+        words = {"lpn": item.lpn, "outcome": disposition.get_chosen_outcome_display().lower()}
+        notice = Notice("warning", message % words)
         return _respond(request, item, notice, event="overrideRequested")
-    outcome = disposition.get_chosen_outcome_display()
-    notice = Notice(
-        "success",
-        f"{item.lpn}: {outcome} → {disposition.destination_label}. "
-        f"Print the label (F8), put it away and scan {disposition.put_away_code}.",
+    message = _(
+        "%(lpn)s: %(outcome)s → %(destination)s. Print the label (F8), put it away and scan"
+        " %(code)s."
     )
+    words = {
+        "lpn": item.lpn,
+        "outcome": disposition.get_chosen_outcome_display(),
+        "destination": disposition.destination_label,
+        "code": disposition.put_away_code,
+    }
+    notice = Notice("success", message % words)
     return _respond(request, item, notice, event="unitDisposed")
 
 
@@ -216,7 +230,9 @@ def _approval(request: HttpRequest, lpn: str, *, approve: bool) -> HttpResponse:
     disposition = Disposition.objects.filter(item=item).order_by("-decided_at", "-pk").first()
     form = ApprovalForm(request.POST)
     if disposition is None or not form.is_valid():
-        message = _form_errors(form) or f"{item.lpn} has no override to approve or reject."
+        message = _form_errors(form) or _("%(lpn)s has no override to approve or reject.") % {
+            "lpn": item.lpn
+        }
         return _respond(request, item, Notice("error", message), status=422)
     station = request.station or None
     try:
@@ -238,9 +254,10 @@ def _approval(request: HttpRequest, lpn: str, *, approve: bool) -> HttpResponse:
         return _respond(request, item, Notice("error", error.message), status=error.status)
     item.refresh_from_db(fields=["status"])
     if approve:
-        notice = Notice("success", f"Override of {item.lpn} approved.")
+        notice = Notice("success", _("Override of %(lpn)s approved.") % {"lpn": item.lpn})
         return _respond(request, item, notice, event="overrideApproved")
-    notice = Notice("warning", f"Override of {item.lpn} rejected: it waits for a new decision.")
+    message = _("Override of %(lpn)s rejected: it waits for a new decision.")
+    notice = Notice("warning", message % {"lpn": item.lpn})
     return _respond(request, item, notice, event="overrideRejected")
 
 
@@ -321,7 +338,7 @@ def close_lot(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as error:
         return _lots_page(request, Notice("error", error.message), status=error.status)
-    notice = Notice("success", f"Lot {lot.code} closed: print its manifest.")
+    notice = Notice("success", _("Lot %(code)s closed: print its manifest.") % {"code": lot.code})
     response = _lots_page(request, notice)
     trigger_client_event(response, "lotClosed", {"lot": lot.code})
     return response
@@ -408,7 +425,8 @@ def complete_repair(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as error:
         return _repairs_page(request, Notice("error", error.message), status=error.status)
-    notice = Notice("success", f"{order.item.lpn} repaired: take it back to inspection.")
+    message = _("%(lpn)s repaired: take it back to inspection.") % {"lpn": order.item.lpn}
+    notice = Notice("success", message)
     response = _repairs_page(request, notice)
     trigger_client_event(response, "repairCompleted", {"lpn": order.item.lpn})
     return response
