@@ -32,6 +32,14 @@ if [ -x /usr/bin/chromium ] && ! command -v pdftoppm >/dev/null; then
     echo "NOTE: no pdftoppm: the label print check is skipped (sudo apt-get install poppler-utils)." >&2
   fi
 fi
+# The translation tests build a catalogue with makemessages and compilemessages: GNU gettext.
+if ! command -v msgfmt >/dev/null; then
+  apt_install gettext
+  if ! command -v msgfmt >/dev/null; then
+    [ "$ci" = true ] && { echo "FAIL: msgfmt is missing and CI needs the translation tests." >&2; exit 1; }
+    echo "NOTE: no msgfmt: the translation tests are skipped (sudo apt-get install gettext)." >&2
+  fi
+fi
 
 echo "== Test suite on SQLite =="
 env -u DATABASE_URL .venv/bin/python -m pytest "${pytest_args[@]}"
