@@ -1,5 +1,7 @@
 """Domain errors raised by services; views turn each into a clear message and a 4xx."""
 
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     """A request the desk refuses: `status` is the HTTP answer, `message` what the clerk reads."""
@@ -14,7 +16,8 @@ class DomainError(Exception):
 class InvalidTransition(DomainError):
     def __init__(self, obj, to_status: str):
         super().__init__(
-            f"{obj} is {obj.get_status_display().lower()} and cannot become {to_status}."
+            _("%(object)s is %(status)s and cannot become %(to_status)s.")
+            % {"object": obj, "status": obj.get_status_display().lower(), "to_status": to_status}
         )
         self.obj = obj
         self.to_status = to_status

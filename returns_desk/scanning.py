@@ -1,5 +1,8 @@
 """What a barcode scanner may send, and the canonical form identifiers are stored and found in."""
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
 MAX_CODE_LENGTH = 64
 
 
@@ -21,14 +24,20 @@ def parse_scan(raw: str) -> str:
     # Checked before upper-casing: "ß", "ı" or "ſ" would otherwise become ASCII ("SS", "I", "S").
     code = raw.strip()
     if not code:
-        raise BadScan("Nothing was scanned. Scan a barcode or type the code and press Enter.")
+        raise BadScan(_("Nothing was scanned. Scan a barcode or type the code and press Enter."))
     if len(code) > MAX_CODE_LENGTH:
         raise BadScan(
-            f"That is {len(code):,} characters long; codes are at most {MAX_CODE_LENGTH}."
+            _(
+                "That is %(length)s characters long; codes are at most %(max)s. Scan the barcode"
+                " again."
+            )
+            % {"length": number_format(len(code), force_grouping=True), "max": MAX_CODE_LENGTH}
         )
     if not all(" " <= char <= "~" for char in code):
         raise BadScan(
-            "That scan holds characters no barcode has (control characters, accents or emoji). "
-            "Scan again or type the code."
+            _(
+                "That scan holds characters no barcode has (control characters, accents or"
+                " emoji). Scan again or type the code."
+            )
         )
     return canonical(code)

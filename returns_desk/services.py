@@ -17,6 +17,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import notifications, outbox
 from .exceptions import (
@@ -125,7 +127,8 @@ def _move_parcel(
 ):
     if to_status not in Parcel.ALLOWED[Parcel.Status(parcel.status)]:
         raise ParcelNotOpen(
-            f"This parcel is {parcel.get_status_display().lower()}; it cannot be {action}."
+            _("This parcel is %(status)s; it cannot be %(action)s.")
+            % {"status": parcel.get_status_display().lower(), "action": action}
         )
     from_status = parcel.status
     parcel.status = to_status
@@ -174,18 +177,29 @@ def find_rma(code: str) -> ReturnAuthorization:
     if len(receivable) > 1:
         numbers = ", ".join(rma.number for rma in receivable)
         raise AmbiguousCode(
-            f"Order {code} has several open returns ({numbers}). Scan the RMA number on the label."
+            _(
+                "Order %(code)s has several open returns (%(numbers)s). Scan the RMA number on"
+                " the label."
+            )
+            % {"code": code, "numbers": numbers}
         )
     if receivable or by_order:
         return (receivable or by_order)[0]
     raise UnknownCode(
-        f"No return authorisation matches '{code}' (not an RMA, tracking or order number)."
+        _(
+            "No return authorisation matches '%(code)s' (not an RMA, tracking or order number)."
+            " Check the label, or park the parcel as an exception (F4)."
+        )
+        % {"code": code}
     )
 
 
 def _require_receiving(station: Station) -> None:
     if not station.can_receive:
-        raise StationCannotReceive(f"{station.code} is not a receiving station. Choose another.")
+        raise StationCannotReceive(
+            _("%(code)s is not a receiving station. Click the station badge to choose another.")
+            % {"code": station.code}
+        )
 
 
 @transaction.atomic
@@ -206,8 +220,11 @@ def receive_parcel(
     rma = RMA.objects.select_for_update().get(pk=find_rma(code).pk)
     if rma.status not in RMA.RECEIVABLE:
         raise RmaNotReceivable(
-            f"RMA {rma.number} is {rma.get_status_display().lower()}: nothing can be received "
-            "against it. Park the parcel for a supervisor."
+            _(
+                "RMA %(number)s is %(status)s: nothing can be received against it. Park the parcel"
+                " for a supervisor (F4)."
+            )
+            % {"number": rma.number, "status": rma.get_status_display().lower()}
         )
     code = canonical(code)
     # The same box scanned again (a double fire, or a second look) is the parcel already here.
@@ -220,7 +237,11 @@ def receive_parcel(
     if already_here:
         if already_here.status == Parcel.Status.OPEN and already_here.station_id != station.pk:
             raise ParcelNotOpen(
-                f"This parcel ({code}) is already being received at {already_here.station.code}."
+                _(
+                    "This parcel (%(code)s) is already being received at %(station)s. Finish it"
+                    " there, or ask a supervisor."
+                )
+                % {"code": code, "station": already_here.station.code}
             )
         return already_here
 
@@ -281,10 +302,11 @@ def _lock_open_parcel(parcel: Parcel, station: Station) -> Parcel:
     parcel = Parcel.objects.select_for_update(of=("self",)).select_related("rma").get(pk=parcel.pk)
     if parcel.status != Parcel.Status.OPEN:
         raise ParcelNotOpen(
-            f"This parcel is {parcel.get_status_display().lower()}. Scan the next parcel."
+            _("This parcel is %(status)s. Scan the next parcel.")
+            % {"status": parcel.get_status_display().lower()}
         )
     if parcel.station_id != station.pk:
-        raise ParcelNotOpen("This parcel is open at another station.")
+        raise ParcelNotOpen(_("This parcel is open at another station. Receive its units there."))
     return parcel
 
 
@@ -296,12 +318,26 @@ def _match_line(lines: list[RMALine], rma: ReturnAuthorization, code: str, seria
     if not for_product:
         product = Product.objects.filter(Q(sku=code) | Q(gtin=code)).first()
         if product:
-            raise WrongItem(f"{product.sku} {product.name} is not on RMA {rma.number}.")
-        raise UnknownCode(f"'{code}' is neither a SKU nor a serial number on RMA {rma.number}.")
+            raise WrongItem(
+                _(
+                    "%(sku)s %(name)s is not on RMA %(number)s. Label it as a wrong item (F4), or"
+                    " set it aside."
+                )
+                % {"sku": product.sku, "name": product.name, "number": rma.number}
+            )
+        raise UnknownCode(
+            _(
+                "'%(code)s' is neither a SKU nor a serial number on RMA %(number)s. Check the"
+                " barcode, or label it as a wrong item (F4)."
+            )
+            % {"code": code, "number": rma.number}
+        )
     product = for_product[0].product
     if product.serialised and not serial:
         raise SerialRequired(
-            f"Scan the serial number of {product.sku} {product.name}.", for_product[0]
+            _("Scan the serial number of %(sku)s %(name)s.")
+            % {"sku": product.sku, "name": product.name},
+            for_product[0],
         )
     if serial and any(line.serial_number for line in for_product):
         named = [line for line in for_product if line.serial_number == serial]
@@ -309,13 +345,24 @@ def _match_line(lines: list[RMALine], rma: ReturnAuthorization, code: str, seria
         for_product = named or unnamed
         if not for_product:
             raise WrongItem(
-                f"Serial {serial} is not the one authorised for {product.sku} on RMA {rma.number}."
+                _(
+                    "Serial %(serial)s is not the one authorised for %(sku)s on RMA %(number)s."
+                    " Check the serial, or label it as a wrong item (F4)."
+                )
+                % {"serial": serial, "sku": product.sku, "number": rma.number}
             )
     open_lines = [line for line in for_product if line.quantity_outstanding > 0]
     if not open_lines:
         expected = sum(line.quantity_expected for line in for_product)
         raise OverReceipt(
-            f"All {expected} unit(s) of {product.sku} on RMA {rma.number} are already received."
+            ngettext(
+                "The one unit of %(sku)s on RMA %(number)s is already received. Label this one"
+                " as an over-receipt (F4), or set it aside.",
+                "All %(expected)s units of %(sku)s on RMA %(number)s are already received. Label"
+                " this one as an over-receipt (F4), or set it aside.",
+                expected,
+            )
+            % {"expected": expected, "sku": product.sku, "number": rma.number}
         )
     return open_lines[0]
 
@@ -354,7 +401,13 @@ def receive_unit(
             .first()
         )
         if earlier:
-            raise SerialAlreadyReceived(f"Serial {serial} was already received as {earlier.lpn}.")
+            raise SerialAlreadyReceived(
+                _(
+                    "Serial %(serial)s was already received as %(lpn)s. Check the serial on the"
+                    " unit, or set it aside for a supervisor."
+                )
+                % {"serial": serial, "lpn": earlier.lpn}
+            )
 
     line.quantity_received += 1
     line.save(update_fields=["quantity_received"])
@@ -377,7 +430,8 @@ def receive_unit(
             )
     except IntegrityError as error:
         raise SerialAlreadyReceived(
-            f"Serial {serial} was already received on this line."
+            _("Serial %(serial)s was already received on this line. Check the serial on the unit.")
+            % {"serial": serial}
         ) from error
     record_event(
         item=item,

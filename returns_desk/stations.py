@@ -6,9 +6,18 @@ from functools import wraps
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # Station properties a screen may require, and how the refusal names the station it wants.
-CAPABILITIES = {"can_receive": "a receiving station", "can_inspect": "an inspection station"}
+CAPABILITIES = {
+    "can_receive": gettext_lazy(
+        "%(code)s is not a receiving station. Click the station badge to choose another."
+    ),
+    "can_inspect": gettext_lazy(
+        "%(code)s is not an inspection station. Click the station badge to choose another."
+    ),
+}
 
 
 def station_required(capability: str, *, refuse: Callable[[HttpRequest, str], HttpResponse]):
@@ -27,7 +36,10 @@ def station_required(capability: str, *, refuse: Callable[[HttpRequest, str], Ht
                 return view(request, *args, **kwargs)
             if request.method == "GET":
                 return redirect(f"{reverse('station')}?next={request.path}")
-            message = f"{station.code} is not {wanted}." if station else "Choose a station first."
+            if station:
+                message = wanted % {"code": station.code}
+            else:
+                message = _("Choose a station first. Click 'No station' at the top to pick one.")
             return refuse(request, message)
 
         return wrapper

@@ -334,7 +334,7 @@ def test_one_unit_too_many_is_refused_with_an_offer_to_label_it(clerk_client, st
     response = scan(clerk_client, product.sku)
 
     assert response.status_code == 409
-    assert "are already received" in outcome(response)
+    assert "is already received. Label this one as an over-receipt (F4)" in outcome(response)
     assert "Label it as over-receipt" in outcome(response)
     assert receiving_counts() == before
 
