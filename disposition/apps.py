@@ -6,14 +6,17 @@ class DispositionConfig(AppConfig):
     verbose_name = "Disposition"
 
     def ready(self) -> None:
+        from returns_desk import configcache
         from returns_desk.facts import register_unit_facts
         from returns_desk.signals import demo_data_loaded
 
         from . import queues
         from .demo import load_demo_rules
         from .facts import disposition_facts
+        from .models import DefaultDestination, DispositionRule, DispositionSettings, Partner
 
         register_unit_facts(disposition_facts)
+        configcache.watch(DispositionRule, Partner, DefaultDestination, DispositionSettings)
 
         demo_data_loaded.connect(load_demo_rules, dispatch_uid="disposition_demo")
         queues.register()

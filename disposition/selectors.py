@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from inspection.models import Inspection
+from returns_desk.configcache import cached
 from returns_desk.models import Program, ReturnItem
 
 from . import refunds, rules
@@ -50,6 +51,16 @@ def active_rules() -> QuerySet[DispositionRule]:
     )
 
 
+def disposition_settings() -> DispositionSettings:
+    """DispositionSettings.load(), read once per configuration change."""
+    return cached("disposition settings", DispositionSettings.load)
+
+
+def rule_set() -> list[tuple[DispositionRule, rules.Conditions]]:
+    """The active rules in order with their conditions, read once per configuration change."""
+    return cached("rule set", lambda: [(rule, rule.conditions()) for rule in active_rules()])
+
+
 def facts_for(
     item: ReturnItem, inspection: Inspection | None, config: DispositionSettings
 ) -> rules.Facts:
@@ -90,7 +101,12 @@ class Destination:
 
 def default_destination(outcome: str) -> Destination:
     """Where an outcome picked by override goes: its configured default, else the fallback."""
-    default = DefaultDestination.objects.select_related("partner").filter(outcome=outcome).first()
+    default = cached(
+        ("default destination", outcome),
+        lambda: (
+            DefaultDestination.objects.select_related("partner").filter(outcome=outcome).first()
+        ),
+    )
     if default is None or not (default.destination_bin or default.partner):
         return Destination(bin=FALLBACK_BIN)
     return Destination(bin=default.destination_bin, partner=default.partner)
@@ -136,10 +152,10 @@ def recommend(item: ReturnItem, config: DispositionSettings | None = None) -> Re
     its recommendation becomes the end-of-life outcome. Raises nothing: a rule set without a
     catch-all yields a recommendation without a rule, which the service refuses.
     """
-    config = config or DispositionSettings.load()
+    config = config or disposition_settings()
     inspection = current_inspection(item)
     facts = facts_for(item, inspection, config)
-    trace = rules.first_match(((rule, rule.conditions()) for rule in active_rules()), facts)
+    trace = rules.first_match(rule_set(), facts)
     rule = trace.fired
     if rule is None:
         return Recommendation(
@@ -192,8 +208,15 @@ def refund_for(item: ReturnItem, treatment: str, grade: str) -> refunds.RefundAm
         price_paid=line.price_paid,
         treatment=treatment,
         fee_percent=policy.restocking_fee_percent,
-        fee_waived=policy.fee_waived_for.filter(pk=line.reason_id).exists(),
+        fee_waived=line.reason_id in _fee_waived_reasons(policy),
         deduction_percent=refunds.grade_deduction(policy.grade_deductions, grade),
+    )
+
+
+def _fee_waived_reasons(policy) -> frozenset[int]:
+    return cached(
+        ("fee waived for", policy.pk),
+        lambda: frozenset(policy.fee_waived_for.values_list("pk", flat=True)),
     )
 
 

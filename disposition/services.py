@@ -35,7 +35,6 @@ from .exceptions import (
 from .models import (
     WORKSHOP_OUTCOMES,
     Disposition,
-    DispositionSettings,
     Lot,
     Outcome,
     Partner,
@@ -43,7 +42,13 @@ from .models import (
     RepairOrder,
 )
 from .rules import explain
-from .selectors import ITEM_RELATED, default_destination, recommend, refund_for
+from .selectors import (
+    ITEM_RELATED,
+    default_destination,
+    disposition_settings,
+    recommend,
+    refund_for,
+)
 
 Status = ReturnItem.Status
 SUPERVISE = "returns_desk.supervise_returns"
@@ -55,9 +60,10 @@ SHIPPABLE = {Status.DISPOSED, Status.PUT_AWAY}
 
 def _lock_item(item: ReturnItem) -> ReturnItem:
     # Joins are nullable (a unit held at receiving has no RMA line): lock only the unit's row.
+    # The parcel's RMA is for its history event's webhook payload, so that is not read again.
     return (
         ReturnItem.objects.select_for_update(of=("self",))
-        .select_related(*ITEM_RELATED)
+        .select_related(*ITEM_RELATED, "parcel__rma")
         .get(pk=item.pk)
     )
 
@@ -156,7 +162,13 @@ def _write_refund(
     }
     if release:
         values |= {"status": RefundInstruction.Status.RELEASED, "released_at": timezone.now()}
-    refund, _ = RefundInstruction.objects.update_or_create(item=item, defaults=values)
+    # Every caller holds the unit's row lock, so the refund read above is still the only one.
+    if refund is None:
+        refund = RefundInstruction.objects.create(item=item, **values)
+    else:
+        for name, value in values.items():
+            setattr(refund, name, value)
+        refund.save(update_fields=list(values))
     if release:
         record_event(
             item=item,
@@ -202,7 +214,7 @@ def decide_disposition(
             f"{item.lpn} is {item.get_status_display().lower()}: only an inspected unit can be "
             "given a disposition."
         )
-    config = DispositionSettings.load()
+    config = disposition_settings()
     recommendation = recommend(item, config)
     if recommendation.rule is None:
         raise NoRuleMatched(
@@ -230,29 +242,29 @@ def decide_disposition(
     if active is not None:
         # The unit was reopened or re-inspected after its last decision: that one is history.
         _retire(active, Disposition.Status.SUPERSEDED)
+    # No savepoint: the error leaves this function's transaction, which rolls back whole.
     try:
-        with transaction.atomic():
-            disposition = Disposition.objects.create(
-                item=item,
-                inspection=graded,
-                grade_code=graded.grade_code if graded else "",
-                rule=recommendation.rule,
-                rule_name=recommendation.rule.name,
-                explanation=explain(recommendation.checks),
-                recommended_outcome=recommendation.outcome,
-                chosen_outcome=chosen,
-                override_reason=override_reason,
-                override_note=override_note.strip()[:300],
-                status=Disposition.Status.AWAITING_APPROVAL
-                if needs_approval
-                else Disposition.Status.DECIDED,
-                approval=Disposition.Approval.PENDING if needs_approval else "",
-                destination_bin=destination.bin,
-                partner=destination.partner,
-                refund_treatment=recommendation.refund_treatment,
-                station=station,
-                decided_by=user,
-            )
+        disposition = Disposition.objects.create(
+            item=item,
+            inspection=graded,
+            grade_code=graded.grade_code if graded else "",
+            rule=recommendation.rule,
+            rule_name=recommendation.rule.name,
+            explanation=explain(recommendation.checks),
+            recommended_outcome=recommendation.outcome,
+            chosen_outcome=chosen,
+            override_reason=override_reason,
+            override_note=override_note.strip()[:300],
+            status=Disposition.Status.AWAITING_APPROVAL
+            if needs_approval
+            else Disposition.Status.DECIDED,
+            approval=Disposition.Approval.PENDING if needs_approval else "",
+            destination_bin=destination.bin,
+            partner=destination.partner,
+            refund_treatment=recommendation.refund_treatment,
+            station=station,
+            decided_by=user,
+        )
     except IntegrityError:
         # Only reachable where row locks are ignored and another station won the race.
         raise NotDecidable(f"{item.lpn} was just decided at another station.") from None

@@ -195,11 +195,13 @@ def decide(request: HttpRequest, lpn: str) -> HttpResponse:
     except DomainError as error:
         item.refresh_from_db(fields=["status"])
         return _respond(request, item, Notice("error", error.message), status=error.status)
-    item.refresh_from_db(fields=["status"])
     if not created:
+        item.refresh_from_db(fields=["status"])
         message = _("%(lpn)s was already decided: that was sent twice.") % {"lpn": item.lpn}
         notice = Notice("warning", message)
         return _respond(request, item, notice)
+    # The unit as the service locked and moved it, with what the screen shows loaded.
+    item = disposition.item
     if disposition.status == Disposition.Status.AWAITING_APPROVAL:
         message = _(
             "Override of %(lpn)s to %(outcome)s waits for a supervisor: put the unit on the"

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
+from returns_desk.configcache import cached
 from returns_desk.models import ReturnItem
 
 from . import grading
@@ -19,6 +20,16 @@ def checklist_for(item: ReturnItem) -> QuerySet[GradingCriterion]:
     program_id = item.rma_line.rma.program_id if item.rma_line else None
     return GradingCriterion.objects.filter(category_id=category_id, active=True).filter(
         Q(program__isnull=True) | Q(program_id=program_id)
+    )
+
+
+def checklist(item: ReturnItem) -> list[GradingCriterion]:
+    """checklist_for(item) in checklist order, read once per configuration change."""
+    category_id = item.product.category_id if item.product else None
+    program_id = item.rma_line.rma.program_id if item.rma_line else None
+    return cached(
+        ("checklist", category_id, program_id),
+        lambda: list(checklist_for(item).order_by("order", "pk")),
     )
 
 
@@ -44,7 +55,10 @@ def scale_for(item: ReturnItem) -> GradeScale | None:
     """The category's own grade scale, else the default one, with its grades loaded."""
     category_id = item.product.category_id if item.product else None
     scales = GradeScale.objects.filter(Q(category_id=category_id) | Q(is_default=True))
-    return scales.order_by("is_default").prefetch_related("grades").first()
+    return cached(
+        ("grade scale", category_id),
+        lambda: scales.order_by("is_default").prefetch_related("grades").first(),
+    )
 
 
 def mark_answers(

@@ -29,7 +29,7 @@ from .exceptions import (
 )
 from .models import Answer, Inspection, Photo
 from .photos import prepare_photo
-from .selectors import checklist_for, grade_marks, mark_answers, scale_for
+from .selectors import checklist, grade_marks, mark_answers, scale_for
 
 Status = ReturnItem.Status
 SUPERVISE = "returns_desk.supervise_returns"
@@ -47,9 +47,10 @@ REFUSALS = {
 
 
 def _lock_item(item: ReturnItem) -> ReturnItem:
+    # With what its history event's webhook payload names, so that is not read again.
     return (
         ReturnItem.objects.select_for_update(of=("self",))
-        .select_related("product", "rma_line__rma")
+        .select_related("product", "rma_line__rma", "parcel__rma")
         .get(pk=item.pk)
     )
 
@@ -106,7 +107,7 @@ def start_inspection(*, lpn: str, station: Station, user: AbstractBaseUser) -> I
         raise NotInspectable(
             REFUSALS[item.status].format(lpn=lpn, status=item.get_status_display().lower())
         )
-    if not checklist_for(item).exists():
+    if not checklist(item):
         category = item.product.category if item.product else "unknown product"
         raise NoChecklist(f"There is no checklist for {category}: ask an admin to set one up.")
     details = {}
@@ -150,30 +151,7 @@ def record_answers(
     """
     item = _lock_item(inspection.item)
     inspection = _lock_open_inspection(inspection, item, station)
-    marks, errors = mark_answers(item, list(checklist_for(item)), answers)
-    if errors:
-        raise InvalidAnswers(f"{len(errors)} answer(s) need correcting.", errors)
-    files = [prepare_photo(photo) for photo in photos]
-    for criterion, answer in marks:
-        Answer.objects.update_or_create(
-            inspection=inspection,
-            criterion=criterion,
-            defaults={
-                "question": criterion.question,
-                "kind": criterion.kind,
-                "weight": criterion.weight,
-                "critical": criterion.critical,
-                "order": criterion.order,
-                "value": answer.value,
-                "earned": answer.earned,
-                "failed": answer.failed,
-            },
-        )
-    for file in files:
-        Photo.objects.create(inspection=inspection, image=file)
-    if notes != inspection.notes:
-        inspection.notes = notes
-        inspection.save(update_fields=["notes"])
+    _record(inspection, item, answers, notes, photos)
     return inspection
 
 
@@ -188,12 +166,75 @@ def complete_inspection(
     """
     item = _lock_item(inspection.item)
     inspection = _lock_open_inspection(inspection, item, station)
-    answers = list(inspection.answers.all())
+    _complete(inspection, item, list(inspection.answers.all()), station=station, user=user)
+    return inspection
+
+
+@transaction.atomic
+def submit_inspection(
+    *,
+    inspection: Inspection,
+    answers: Mapping[int, str],
+    station: Station,
+    user: AbstractBaseUser,
+    notes: str = "",
+    photos: Sequence[UploadedFile] = (),
+) -> Inspection:
+    """record_answers, then complete_inspection, under one lock: the station's Save button.
+
+    Nothing is saved if either refuses; raises what each of them raises.
+    """
+    item = _lock_item(inspection.item)
+    inspection = _lock_open_inspection(inspection, item, station)
+    _record(inspection, item, answers, notes, photos)
+    # Read back as stored: the grade is computed from the rounded shares the database keeps.
+    _complete(inspection, item, list(inspection.answers.all()), station=station, user=user)
+    return inspection
+
+
+def _record(inspection, item, answers, notes, photos) -> None:
+    """Save answers, notes and photos on the locked inspection."""
+    marks, errors = mark_answers(item, checklist(item), answers)
+    if errors:
+        raise InvalidAnswers(f"{len(errors)} answer(s) need correcting.", errors)
+    files = [prepare_photo(photo) for photo in photos]
+    # The inspection's row lock keeps its answers from changing under us, so the earlier
+    # answers are read once and the new ones written in one INSERT.
+    recorded = {answer.criterion_id: answer for answer in inspection.answers.all()}
+    new = []
+    for criterion, answer in marks:
+        values = {
+            "question": criterion.question,
+            "kind": criterion.kind,
+            "weight": criterion.weight,
+            "critical": criterion.critical,
+            "order": criterion.order,
+            "value": answer.value,
+            "earned": answer.earned,
+            "failed": answer.failed,
+        }
+        earlier = recorded.get(criterion.pk)
+        if earlier is None:
+            new.append(Answer(inspection=inspection, criterion=criterion, **values))
+        else:
+            for name, value in values.items():
+                setattr(earlier, name, value)
+            earlier.save(update_fields=list(values))
+    Answer.objects.bulk_create(new)
+    for file in files:
+        Photo.objects.create(inspection=inspection, image=file)
+    if notes != inspection.notes:
+        inspection.notes = notes
+        inspection.save(update_fields=["notes"])
+
+
+def _complete(inspection, item, answers: list[Answer], *, station, user) -> None:
+    """Grade `answers`, close the locked inspection and move the locked unit to 'inspected'."""
     answered = {answer.criterion_id for answer in answers}
     missing = {
         criterion.pk: "Answer this question."
-        for criterion in checklist_for(item).filter(required=True)
-        if criterion.pk not in answered
+        for criterion in checklist(item)
+        if criterion.required and criterion.pk not in answered
     }
     if missing:
         raise InvalidAnswers(f"{len(missing)} required question(s) still unanswered.", missing)
@@ -224,7 +265,6 @@ def complete_inspection(
             "critical_failure": graded.critical_failure,
         },
     )
-    return inspection
 
 
 @transaction.atomic

@@ -8,7 +8,6 @@ with the page.
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import permission_required
-from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
@@ -27,7 +26,7 @@ from .exceptions import InspectionNotOpen, InvalidAnswers, NotInspectable
 from .forms import CompleteForm, ReopenForm, ScanForm, raw_answers
 from .grading import Kind
 from .models import GradingCriterion, Inspection, Photo
-from .selectors import checklist_for, preview_grade, scale_for
+from .selectors import checklist, preview_grade, scale_for
 
 INSPECT = "inspection.inspect_returns"
 SUPERVISE = "returns_desk.supervise_returns"
@@ -120,15 +119,15 @@ def _context(
     }
     if inspection is not None:
         errors = errors or {}
-        checklist = list(checklist_for(inspection.item).order_by("order", "pk"))
+        questions = checklist(inspection.item)
         if answers is None:
             # A resumed inspection shows the answers already recorded on it.
             answers = {a.criterion_id: a.value for a in inspection.answers.all() if a.criterion_id}
         context["rows"] = [
             Row(criterion, answers.get(criterion.pk, ""), errors.get(criterion.pk, ""))
-            for criterion in checklist
+            for criterion in questions
         ]
-        context["preview"] = _preview(inspection, checklist, answers)
+        context["preview"] = _preview(inspection, questions, answers)
         context["previous"] = (
             Inspection.objects.filter(item=inspection.item, superseded=True)
             .order_by("-finished_at")
@@ -137,11 +136,11 @@ def _context(
     return context
 
 
-def _preview(inspection: Inspection, checklist, answers: dict[int, str]):
+def _preview(inspection: Inspection, questions, answers: dict[int, str]):
     # Answers to questions not on the checklist (a forged post) are the services' to refuse;
     # the preview saves nothing, so it just leaves them out.
-    known = {pk: value for pk, value in answers.items() if pk in {c.pk for c in checklist}}
-    return preview_grade(inspection.item, checklist, known, scale_for(inspection.item))
+    known = {pk: value for pk, value in answers.items() if pk in {c.pk for c in questions}}
+    return preview_grade(inspection.item, questions, known, scale_for(inspection.item))
 
 
 def _respond(
@@ -247,19 +246,14 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
             request, inspection, Outcome("error", messages), status=422, answers=answers
         )
     try:
-        # One transaction: a refused submit leaves no half-saved answers behind.
-        with transaction.atomic():
-            services.record_answers(
-                inspection=inspection,
-                answers=answers,
-                station=request.station,
-                user=request.user,
-                notes=form.cleaned_data["notes"],
-                photos=form.cleaned_data["photos"],
-            )
-            inspection = services.complete_inspection(
-                inspection=inspection, station=request.station, user=request.user
-            )
+        inspection = services.submit_inspection(
+            inspection=inspection,
+            answers=answers,
+            station=request.station,
+            user=request.user,
+            notes=form.cleaned_data["notes"],
+            photos=form.cleaned_data["photos"],
+        )
     except InvalidAnswers as error:
         return _respond(
             request,

@@ -6,7 +6,14 @@ class ReturnsDeskConfig(AppConfig):
     verbose_name = "Returns desk: receiving"
 
     def ready(self) -> None:
-        from . import queues
+        from django.contrib.auth.models import Group, Permission, User
+
+        from . import configcache, queues
+        from .models import ProductCategory, Program, ReasonCode, ReturnPolicy, Site, Station
         from .supervisor_views import EXCEPTION_QUEUE
 
         queues.register(EXCEPTION_QUEUE)
+        # Users, their groups and permissions, stations, and the policies and codes that
+        # checklists and disposition rules name: what every station request reads.
+        configcache.watch(User, Group, Permission, Site, Station)
+        configcache.watch(Program, ReasonCode, ProductCategory, ReturnPolicy)

@@ -1,5 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
+from .configcache import cached
 from .models import Station
 
 STATION_SESSION_KEY = "station_id"
@@ -9,7 +10,10 @@ def _station_for(request):
     station_id = request.session.get(STATION_SESSION_KEY)
     if not station_id:
         return None
-    return Station.objects.select_related("site").filter(pk=station_id, active=True).first()
+    return cached(
+        ("station", station_id),
+        lambda: Station.objects.select_related("site").filter(pk=station_id, active=True).first(),
+    )
 
 
 class StationMiddleware:

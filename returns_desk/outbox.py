@@ -57,14 +57,30 @@ def unit_summary(item: ReturnItem) -> dict:
     }
 
 
+PAYLOAD_RELATED = ("product", "rma_line", "parcel__rma")
+
+
+def _loaded(instance, *names: str) -> bool:
+    """Whether reading these foreign keys of `instance` needs no query."""
+    for name in names:
+        field = instance._meta.get_field(name)
+        if getattr(instance, field.attname) is not None and not field.is_cached(instance):
+            return False
+    return True
+
+
 def record_for_event(event: ItemEvent) -> OutboxEvent | None:
-    """Write the outbox event a history event calls for, if any (one extra query when it does)."""
+    """Write the outbox event a history event calls for, if any.
+
+    The unit the service passed (it holds the row lock) is used as it is when it carries what
+    the payload names (PAYLOAD_RELATED); otherwise it is read again with them.
+    """
     event_type = ACTIONS.get(event.action)
     if event_type is None or event.item_id is None:
         return None
-    item = ReturnItem.objects.select_related("product", "rma_line", "parcel__rma").get(
-        pk=event.item_id
-    )
+    item = event.item
+    if not (_loaded(item, "product", "rma_line", "parcel") and _loaded(item.parcel, "rma")):
+        item = ReturnItem.objects.select_related(*PAYLOAD_RELATED).get(pk=event.item_id)
     rma = item.parcel.rma
     return enqueue(
         event_type=event_type,

@@ -5,6 +5,8 @@ Django admin. Later apps add their permissions to these groups in their own data
 by calling `grant`.
 """
 
+from .configcache import cached
+
 CLERK, SUPERVISOR, ADMIN = "clerk", "supervisor", "admin"
 ROLES = (CLERK, SUPERVISOR, ADMIN)
 
@@ -34,6 +36,10 @@ def role_of(user) -> str:
     """The highest role a user holds, for the page header."""
     if user.is_superuser:
         return ADMIN
+    return cached(("role", user.pk), lambda: _highest_role(user))
+
+
+def _highest_role(user) -> str:
     names = {group.name for group in user.groups.all()}
     for role in (ADMIN, SUPERVISOR, CLERK):
         if role in names:

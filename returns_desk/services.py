@@ -14,8 +14,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -146,10 +146,18 @@ def _move_parcel(
 
 def next_lpn() -> str:
     """Take the next LPN number; the UPDATE holds the counter row's lock until commit."""
-    if not Counter.objects.filter(name="lpn").update(value=F("value") + 1):
+    # One round trip: the UPDATE returns the number it took (PostgreSQL, SQLite >= 3.35).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Counter._meta.db_table} SET value = value + 1 WHERE name = %s "
+            "RETURNING value",
+            ["lpn"],
+        )
+        taken = cursor.fetchone()
+    if taken is None:
         Counter.objects.get_or_create(name="lpn")
-        Counter.objects.filter(name="lpn").update(value=F("value") + 1)
-    return f"LPN-{Counter.objects.get(name='lpn').value:08d}"
+        return next_lpn()
+    return f"LPN-{taken[0]:08d}"
 
 
 def site_today(station: Station):
@@ -388,6 +396,8 @@ def receive_unit(
     if scan_token and (repeat := ReturnItem.objects.filter(scan_token=scan_token).first()):
         return repeat, False
     rma = RMA.objects.select_for_update().get(pk=parcel.rma_id)
+    # The RMA as locked, not as read with the parcel: its status goes into the webhook.
+    parcel.rma = rma
     lines = list(
         rma.lines.select_for_update(of=("self",)).select_related("product").order_by("line_no")
     )
@@ -412,22 +422,22 @@ def receive_unit(
     line.quantity_received += 1
     line.save(update_fields=["quantity_received"])
     now = timezone.now()
+    # No savepoint: the error leaves this function's transaction, which rolls back whole.
     try:
-        with transaction.atomic():
-            item = ReturnItem.objects.create(
-                lpn=next_lpn(),
-                parcel=parcel,
-                rma_line=line,
-                product=line.product,
-                scanned_code=code,
-                serial_number=serial,
-                is_late=parcel.is_late,
-                station=station,
-                received_by=user,
-                received_at=now,
-                status_changed_at=now,
-                scan_token=scan_token,
-            )
+        item = ReturnItem.objects.create(
+            lpn=next_lpn(),
+            parcel=parcel,
+            rma_line=line,
+            product=line.product,
+            scanned_code=code,
+            serial_number=serial,
+            is_late=parcel.is_late,
+            station=station,
+            received_by=user,
+            received_at=now,
+            status_changed_at=now,
+            scan_token=scan_token,
+        )
     except IntegrityError as error:
         raise SerialAlreadyReceived(
             _("Serial %(serial)s was already received on this line. Check the serial on the unit.")

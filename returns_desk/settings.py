@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: the browser's Accept-Language picks the language.
     "django.middleware.locale.LocaleMiddleware",
+    "returns_desk.configcache.ConfigTokenMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -127,7 +128,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # username and address pair is refused even with the right password until the cool-off ends.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "returns_desk.auth.CachedPermissionsBackend",
 ]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))

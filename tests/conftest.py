@@ -37,6 +37,14 @@ def _test_settings():
     settings.CSRF_COOKIE_SECURE = False
 
 
+@pytest.fixture(autouse=True)
+def _no_configuration_cached():
+    """Each test's configuration is computed from its own rows (see returns_desk.configcache)."""
+    from returns_desk import configcache
+
+    configcache.clear()
+
+
 @pytest.fixture(scope="session")
 def _role_groups(django_db_setup, django_db_blocker):
     """The role groups data migrations made, their permissions named by natural key."""

@@ -15,6 +15,7 @@ from inspection.exceptions import (
     UnknownUnit,
 )
 from inspection.models import Answer, Inspection
+from inspection.selectors import checklist_for
 from returns_desk.models import ItemEvent, ReturnItem
 from tests.factories import (
     CategoryFactory,
@@ -128,8 +129,8 @@ def test_program_questions_are_asked_only_for_that_program(station, clerk, produ
         product=ProductFactory(category=product.category),
         program=recall,
     )
-    assert lot not in services.checklist_for(ordinary)
-    assert lot in services.checklist_for(recalled)
+    assert lot not in checklist_for(ordinary)
+    assert lot in checklist_for(recalled)
 
 
 def test_scanning_an_unknown_lpn_is_refused(station, clerk):

@@ -1,14 +1,25 @@
 import io
 import json
+from collections.abc import Callable
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
 from inspection.models import Answer, Inspection, Photo
+from inspection.selectors import best_answer, checklist_for
 from returns_desk.models import ReturnItem
 from tests.conftest import client_at_station
-from tests.factories import CriterionFactory, StationFactory, UserFactory, make_unit_at
+from tests.factories import (
+    CategoryFactory,
+    CriterionFactory,
+    ProductFactory,
+    StationFactory,
+    UserFactory,
+    make_unit_at,
+)
 
 pytestmark = pytest.mark.django_db
 Status = ReturnItem.Status
@@ -341,6 +352,34 @@ def test_a_checklist_of_thirty_questions_renders_in_a_bounded_number_of_queries(
     assert response.text.count("data-criterion") == 30
     with django_assert_max_num_queries(14):
         clerk_client.post(preview_url(item), {}, **HTMX)
+
+
+def test_submitting_thirty_answers_costs_as_few_queries_as_submitting_three(
+    client, station, product, checklist, django_assert_num_queries
+):
+    def ready_to_submit(username: str, product) -> Callable:
+        clerk = UserFactory(username=username, role="clerk")
+        client_at_station(client, clerk, station)
+        item = make_unit_at(Status.INSPECTING, station=station, user=clerk, product=product)
+        data = {f"c-{c.pk}": best_answer(c) for c in checklist_for(item)}
+        client.get(DESK)  # the checklist is on screen before it is submitted
+        url = complete_url(item)
+        return lambda: client.post(url, data, **HTMX)
+
+    submit = ready_to_submit("ina", product)
+    with CaptureQueriesContext(connection) as three:
+        assert "graded A" in submit().text
+    with_three = len(three)  # read now: the next request empties the query log
+    bigger = CategoryFactory(code="big", name="Big")
+    for n in range(30):
+        CriterionFactory(category=bigger, kind=["pass_fail", "scale"][n % 2], scale_max=5)
+    submit = ready_to_submit("ivo", ProductFactory(category=bigger))
+
+    # Session, configuration token, the inspection; locks on unit and inspection, the answers
+    # (read, then one INSERT), grade and status, history and outbox; then the desk's lists.
+    with django_assert_num_queries(with_three):
+        assert "graded A" in submit().text
+    assert with_three <= 16
 
 
 def test_the_preview_of_a_finished_inspection_says_so_in_the_scan_panel(
