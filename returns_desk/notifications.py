@@ -13,6 +13,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import ItemEvent
 
@@ -20,8 +22,8 @@ logger = logging.getLogger(__name__)
 
 # History action -> (template name under templates/emails/, subject).
 EMAILS = {
-    "parcel_received": ("parcel_received", "we have received your return"),
-    "refund_released": ("refund_released", "your refund has been released"),
+    "parcel_received": ("parcel_received", gettext_lazy("we have received your return")),
+    "refund_released": ("refund_released", gettext_lazy("your refund has been released")),
 }
 
 
@@ -45,7 +47,7 @@ def send_customer_email(event_pk: int) -> None:
         "track_url": settings.PUBLIC_BASE_URL.rstrip("/") + reverse("track"),
     }
     message = EmailMultiAlternatives(
-        subject=f"Return {rma.number}: {subject}",
+        subject=_("Return %(number)s: %(subject)s") % {"number": rma.number, "subject": subject},
         body=render_to_string(f"emails/{template}.txt", context),
         to=[rma.customer_email],
     )
