@@ -10,7 +10,7 @@ class DispositionConfig(AppConfig):
         from returns_desk.facts import register_unit_facts
         from returns_desk.signals import demo_data_loaded
 
-        from . import queues
+        from . import dashboard, queues
         from .demo import load_demo_rules
         from .facts import disposition_facts
         from .models import DefaultDestination, DispositionRule, DispositionSettings, Partner
@@ -20,3 +20,4 @@ class DispositionConfig(AppConfig):
 
         demo_data_loaded.connect(load_demo_rules, dispatch_uid="disposition_demo")
         queues.register()
+        dashboard.watch_sources()

@@ -1,6 +1,6 @@
 """The supervisor dashboard's figures for a period and a site, and the charts that draw them.
 
-Every figure is a handful of grouped queries over indexed timestamps; none loads a whole table.
+Finished days are read from their roll-ups (DashboardDay), today is counted live: see parts().
 Definitions (tests check them against hand-computed fixtures):
 - received: units labelled at receiving in the period; per day and per station and hour.
 - completed: units whose disposition took effect in the period (an event to 'disposed').
@@ -12,7 +12,7 @@ Definitions (tests check them against hand-computed fixtures):
 - receipt to disposition: hours from receipt to decision; median, and the 90th percentile by
   nearest rank.
 - recall completion: per recall program, units received against units authorised on RMAs
-  issued up to the period's end (cancelled RMAs left out).
+  issued up to the period's end (cancelled RMAs left out); up to five minutes old.
 - refunds: refund instructions written in the period, by status.
 """
 
@@ -23,8 +23,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Q, Sum
+from django.core.cache import cache
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -32,7 +34,7 @@ from django.utils.translation import gettext
 from inspection.models import Inspection
 from returns_desk.models import ItemEvent, Program, ReturnAuthorization, ReturnItem, RMALine, Site
 
-from .models import Disposition, Outcome, RefundInstruction
+from .models import DashboardDay, Disposition, Outcome, RefundInstruction
 
 RECOVERING = (
     Outcome.RESTOCK,
@@ -81,67 +83,8 @@ def nearest_rank(values: list[float], percent: int) -> float | None:
     return ordered[max(math.ceil(percent / 100 * len(ordered)) - 1, 0)]
 
 
-def _per_day(period: Period, rows) -> list[tuple[date, int]]:
-    counts = {row["day"]: row["n"] for row in rows}
-    return [(day, counts.get(day, 0)) for day in period.days()]
-
-
 def received(period: Period):
     return ReturnItem.objects.filter(period.within("received_at", "station__site"))
-
-
-def received_per_day(period: Period) -> list[tuple[date, int]]:
-    rows = (
-        received(period)
-        .annotate(day=TruncDate("received_at", tzinfo=period.tz))
-        .values("day")
-        .annotate(n=Count("pk"))
-    )
-    return _per_day(period, rows)
-
-
-def completed_per_day(period: Period) -> list[tuple[date, int]]:
-    rows = (
-        ItemEvent.objects.filter(
-            period.within("created_at", "item__station__site"),
-            to_status=ReturnItem.Status.DISPOSED,
-        )
-        .annotate(day=TruncDate("created_at", tzinfo=period.tz))
-        .values("day")
-        .annotate(n=Count("pk"))
-    )
-    return _per_day(period, rows)
-
-
-def received_per_station_hour(period: Period) -> dict:
-    """{"hours": [..], "rows": [(station code, [count per hour])]}, busy hours only."""
-    rows = (
-        received(period)
-        .annotate(hour=ExtractHour("received_at", tzinfo=period.tz))
-        .values("station__code", "hour")
-        .annotate(n=Count("pk"))
-    )
-    grid: dict[str, dict[int, int]] = {}
-    for row in rows:
-        grid.setdefault(row["station__code"], {})[row["hour"]] = row["n"]
-    hours = sorted({hour for counts in grid.values() for hour in counts})
-    hours = list(range(hours[0], hours[-1] + 1)) if hours else []
-    return {
-        "hours": hours,
-        "rows": [(code, [grid[code].get(h, 0) for h in hours]) for code in sorted(grid)],
-    }
-
-
-def grade_mix(period: Period) -> list[tuple[str, int]]:
-    rows = (
-        Inspection.objects.filter(
-            period.within("finished_at", "item__station__site"), superseded=False
-        )
-        .values("grade_code")
-        .annotate(n=Count("pk"))
-        .order_by("grade_code")
-    )
-    return [(row["grade_code"], row["n"]) for row in rows]
 
 
 def decisions(period: Period):
@@ -150,63 +93,270 @@ def decisions(period: Period):
     )
 
 
-def disposition_mix(period: Period) -> list[tuple[str, int]]:
-    rows = decisions(period).values("chosen_outcome").annotate(n=Count("pk")).order_by("-n")
-    return [(Outcome(row["chosen_outcome"]).label, row["n"]) for row in rows]
+# A day's figures as counts that add up across days ("parts", JSON as stored in DashboardDay).
 
 
-def value(period: Period) -> dict[str, Decimal]:
-    totals = decisions(period).aggregate(
-        returned=Sum("item__rma_line__price_paid"),
-        recovered=Sum("item__product__unit_value", filter=Q(chosen_outcome__in=RECOVERING)),
-    )
-    return {name: total or Decimal(0) for name, total in totals.items()}
-
-
-def receipt_to_disposition_hours(period: Period) -> dict[str, float | None]:
-    spans = decisions(period).values_list("decided_at", "item__received_at")
-    hours = [(decided - received).total_seconds() / 3600 for decided, received in spans]
+def empty_parts() -> dict:
     return {
-        "count": len(hours),
-        "median": statistics.median(hours) if hours else None,
-        "p90": nearest_rank(hours, 90),
+        "received": 0,
+        "completed": 0,
+        "hours": {},
+        "grades": {},
+        "outcomes": {},
+        "returned": "0",
+        "recovered": "0",
+        "lead_hours": [],
+        "reasons": [],
+        "refunds": {},
     }
 
 
-def _pareto(rows, label) -> list[dict]:
-    total = sum(row["n"] for row in rows)
-    running, result = 0, []
-    for row in rows[:TOP]:
-        running += row["n"]
-        result.append(
-            {"label": label(row), "n": row["n"], "cumulative": round(100 * running / total)}
+def _add(counts: dict, key: str, n) -> None:
+    counts[key] = counts.get(key, 0) + n
+
+
+def live_parts(period: Period) -> dict[date, dict]:
+    """Each day's parts, aggregated from the units, events and decisions: seven queries."""
+    parts = {day: empty_parts() for day in period.days()}
+
+    def day_of(field: str):
+        return TruncDate(field, tzinfo=period.tz)
+
+    for row in (
+        received(period)
+        .values(
+            "station__code",
+            day=day_of("received_at"),
+            hour=ExtractHour("received_at", tzinfo=period.tz),
         )
+        .annotate(n=Count("pk"))
+    ):
+        day = parts[row["day"]]
+        day["received"] += row["n"]
+        _add(day["hours"].setdefault(row["station__code"], {}), str(row["hour"]), row["n"])
+    for row in (
+        received(period)
+        .filter(rma_line__isnull=False)
+        .values("product__sku", "rma_line__reason__name", day=day_of("received_at"))
+        .annotate(n=Count("pk"))
+    ):
+        parts[row["day"]]["reasons"].append(
+            [row["product__sku"], row["rma_line__reason__name"], row["n"]]
+        )
+    for row in (
+        ItemEvent.objects.filter(
+            period.within("created_at", "item__station__site"),
+            to_status=ReturnItem.Status.DISPOSED,
+        )
+        .values(day=day_of("created_at"))
+        .annotate(n=Count("pk"))
+    ):
+        parts[row["day"]]["completed"] = row["n"]
+    for row in (
+        Inspection.objects.filter(
+            period.within("finished_at", "item__station__site"), superseded=False
+        )
+        .values("grade_code", day=day_of("finished_at"))
+        .annotate(n=Count("pk"))
+    ):
+        parts[row["day"]]["grades"][row["grade_code"]] = row["n"]
+    for row in (
+        decisions(period)
+        .values("chosen_outcome", day=day_of("decided_at"))
+        .annotate(
+            n=Count("pk"),
+            returned=Sum("item__rma_line__price_paid"),
+            recovered=Sum("item__product__unit_value", filter=Q(chosen_outcome__in=RECOVERING)),
+        )
+    ):
+        day = parts[row["day"]]
+        day["outcomes"][row["chosen_outcome"]] = row["n"]
+        for total in ("returned", "recovered"):
+            day[total] = str(Decimal(day[total]) + (row[total] or 0))
+    for day, decided, received_at in decisions(period).values_list(
+        day_of("decided_at"), "decided_at", "item__received_at"
+    ):
+        parts[day]["lead_hours"].append((decided - received_at).total_seconds() / 3600)
+    for row in (
+        RefundInstruction.objects.filter(period.within("created_at", "item__station__site"))
+        .values("status", day=day_of("created_at"))
+        .annotate(n=Count("pk"), amount=Sum("amount"))
+    ):
+        parts[row["day"]]["refunds"][row["status"]] = [row["n"], str(row["amount"] or 0)]
+    return parts
+
+
+# Finished days are rolled up: stored once, read back on every later request.
+#
+# A day is rolled up (lazily, by the first request that shows it, or by the rollup_dashboard
+# command) once it ended in the period's time zone at least GRACE ago, so no transaction that
+# wrote into it can still be committing. Today, and days within the grace, are aggregated live.
+# A row is dropped when something in its day changes afterwards, and made again when next
+# shown: a unit, event or refund saved with a timestamp in a finished day (a late or back-dated
+# write), an inspection of that day superseded, a decision of that day approved, rejected,
+# reopened or completed, a refund of that day released or exported (see forget_days and its
+# signal receivers). Writes that bypass model signals (bulk loads such as seed_bench, SQL) must
+# be followed by `manage.py rollup_dashboard --rebuild`.
+
+GRACE = timedelta(minutes=10)
+
+
+def _finished(period: Period, day: date, now: datetime) -> bool:
+    return now >= Period(since=day, until=day, site=period.site).end + GRACE
+
+
+def _stored(period: Period) -> QuerySet:
+    return DashboardDay.objects.filter(
+        site=period.site, day__gte=period.since, day__lte=period.until
+    )
+
+
+def parts(period: Period) -> dict[date, dict]:
+    """Each day's parts: finished days from their roll-up (made now if missing), the rest live."""
+    now = timezone.now()
+    found = {row.day: row.figures for row in _stored(period).only("day", "figures")}
+    finished = [day for day in period.days() if _finished(period, day, now)]
+    if missing := [day for day in finished if day not in found]:
+        made = live_parts(Period(since=missing[0], until=missing[-1], site=period.site))
+        DashboardDay.objects.bulk_create(
+            [DashboardDay(site=period.site, day=day, figures=made[day]) for day in missing],
+            ignore_conflicts=True,
+        )
+        found |= {day: made[day] for day in missing}
+    if live := [day for day in period.days() if day not in finished]:
+        found |= live_parts(Period(since=live[0], until=live[-1], site=period.site))
+    return {day: found[day] for day in period.days()}
+
+
+def forget_days(*moments: datetime) -> None:
+    """Drop the roll-ups of the days these moments fall in, at every site (any time zone)."""
+    now = timezone.now()
+    if days := {
+        moment.date() + timedelta(shift)
+        for moment in moments
+        if moment is not None and moment <= now - GRACE
+        for shift in (-1, 0, 1)
+    }:
+        DashboardDay.objects.filter(day__in=days).delete()
+
+
+# What each source row's day is, and the fields whose change alters the figures of that day
+# (None: only a new row does, e.g. a unit's receipt never moves once recorded).
+WATCHED = {
+    ReturnItem: ("received_at", None),
+    ItemEvent: ("created_at", None),
+    Inspection: ("finished_at", {"superseded", "grade_code", "finished_at"}),
+    Disposition: ("decided_at", {"status", "chosen_outcome", "decided_at"}),
+    RefundInstruction: ("created_at", {"status", "amount", "created_at"}),
+}
+
+
+def _row_changed(sender, instance, created=False, update_fields=None, **kwargs) -> None:
+    field, changes = WATCHED[sender]
+    if created or (changes is not None and (update_fields is None or changes & set(update_fields))):
+        forget_days(getattr(instance, field))
+
+
+def watch_sources() -> None:
+    for model in WATCHED:
+        post_save.connect(_row_changed, sender=model, dispatch_uid=f"dashboard_{model.__name__}")
+        post_delete.connect(
+            _row_changed, sender=model, dispatch_uid=f"dashboard_gone_{model.__name__}"
+        )
+
+
+# From parts to figures.
+
+
+def summarise(period: Period, days: dict[date, dict]) -> dict:
+    """The dashboard's figures for the period from its days' parts (see the module docstring)."""
+    total = empty_parts()
+    hours: dict[str, dict[int, int]] = {}
+    reasons: dict[str, int] = {}
+    by_sku: dict[tuple[str, str], int] = {}
+    refunds: dict[str, list] = {}
+    for day in days.values():
+        for code, counts in day["hours"].items():
+            for hour, n in counts.items():
+                _add(hours.setdefault(code, {}), int(hour), n)
+        for key in ("grades", "outcomes"):
+            for name, n in day[key].items():
+                _add(total[key], name, n)
+        for total_name in ("returned", "recovered"):
+            total[total_name] = Decimal(total[total_name]) + Decimal(day[total_name])
+        total["lead_hours"] += day["lead_hours"]
+        for sku, reason, n in day["reasons"]:
+            _add(reasons, reason, n)
+            _add(by_sku, (sku, reason), n)
+        for status, (n, amount) in day["refunds"].items():
+            so_far = refunds.setdefault(status, [0, Decimal(0)])
+            so_far[0] += n
+            so_far[1] += Decimal(amount)
+    lead = total["lead_hours"]
+    busy = sorted({hour for counts in hours.values() for hour in counts})
+    span = list(range(busy[0], busy[-1] + 1)) if busy else []
+    return {
+        "received_per_day": [(day, counts["received"]) for day, counts in days.items()],
+        "completed_per_day": [(day, counts["completed"]) for day, counts in days.items()],
+        "station_hours": {
+            "hours": span,
+            "rows": [(code, [hours[code].get(h, 0) for h in span]) for code in sorted(hours)],
+        },
+        "grade_mix": sorted(total["grades"].items()),
+        "disposition_mix": [
+            (Outcome(outcome).label, n)
+            for outcome, n in sorted(total["outcomes"].items(), key=lambda item: -item[1])
+        ],
+        "value": {"returned": total["returned"], "recovered": total["recovered"]},
+        "lead_time": {
+            "count": len(lead),
+            "median": statistics.median(lead) if lead else None,
+            "p90": nearest_rank(lead, 90),
+        },
+        "top_reasons": _pareto(
+            sorted(reasons.items(), key=lambda item: (-item[1], item[0])), lambda key: key
+        ),
+        "top_reasons_by_sku": _pareto(
+            sorted(by_sku.items(), key=lambda item: (-item[1], item[0])),
+            lambda key: f"{key[0]} · {key[1]}",
+        ),
+        "recalls": recall_completion(period),
+        "refunds": [
+            {
+                "status": label,
+                "n": refunds.get(status, [0])[0],
+                "amount": refunds.get(status, [0, Decimal(0)])[1],
+            }
+            for status, label in RefundInstruction.Status.choices
+        ],
+    }
+
+
+def _pareto(counts: list[tuple], label) -> list[dict]:
+    total = sum(n for _, n in counts)
+    running, result = 0, []
+    for key, n in counts[:TOP]:
+        running += n
+        result.append({"label": label(key), "n": n, "cumulative": round(100 * running / total)})
     return result
 
 
-def top_reasons(period: Period) -> list[dict]:
-    rows = list(
-        received(period)
-        .filter(rma_line__isnull=False)
-        .values("rma_line__reason__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "rma_line__reason__name")
-    )
-    return _pareto(rows, lambda row: row["rma_line__reason__name"])
-
-
-def top_reasons_by_sku(period: Period) -> list[dict]:
-    rows = list(
-        received(period)
-        .filter(rma_line__isnull=False)
-        .values("product__sku", "rma_line__reason__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "product__sku", "rma_line__reason__name")
-    )
-    return _pareto(rows, lambda row: f"{row['product__sku']} · {row['rma_line__reason__name']}")
+# A recall's completion is a campaign figure, not the period's: it sums every line of every RMA
+# the recall ever issued (135,000 RMAs at a million units, ~1 s). Kept a few minutes per site
+# and end date, so the dashboard pays for it once in a while rather than on every request.
+RECALL_SECONDS = 300
 
 
 def recall_completion(period: Period) -> list[dict]:
+    site = period.site.pk if period.site else "all"
+    return cache.get_or_set(
+        f"dashboard-recalls:{site}:{period.until}",
+        lambda: _recall_completion(period),
+        RECALL_SECONDS,
+    )
+
+
+def _recall_completion(period: Period) -> list[dict]:
     lines = RMALine.objects.filter(
         rma__program__kind=Program.Kind.RECALL, rma__issued_on__lte=period.until
     ).exclude(rma__status=ReturnAuthorization.Status.CANCELLED)
@@ -224,37 +374,8 @@ def recall_completion(period: Period) -> list[dict]:
     ]
 
 
-def refunds(period: Period) -> list[dict]:
-    rows = (
-        RefundInstruction.objects.filter(period.within("created_at", "item__station__site"))
-        .values("status")
-        .annotate(n=Count("pk"), amount=Sum("amount"))
-    )
-    by_status = {row["status"]: row for row in rows}
-    return [
-        {
-            "status": label,
-            "n": by_status.get(status, {}).get("n", 0),
-            "amount": by_status.get(status, {}).get("amount") or Decimal(0),
-        }
-        for status, label in RefundInstruction.Status.choices
-    ]
-
-
 def figures(period: Period) -> dict:
-    return {
-        "received_per_day": received_per_day(period),
-        "completed_per_day": completed_per_day(period),
-        "station_hours": received_per_station_hour(period),
-        "grade_mix": grade_mix(period),
-        "disposition_mix": disposition_mix(period),
-        "value": value(period),
-        "lead_time": receipt_to_disposition_hours(period),
-        "top_reasons": top_reasons(period),
-        "top_reasons_by_sku": top_reasons_by_sku(period),
-        "recalls": recall_completion(period),
-        "refunds": refunds(period),
-    }
+    return summarise(period, parts(period))
 
 
 # Charts: server-side SVG with presentation attributes only (the CSP forbids inline styles).

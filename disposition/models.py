@@ -446,7 +446,11 @@ class RefundInstruction(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"], name="refund_status_age")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="refund_status_age"),
+            # The dashboard counts today's refunds live, of every status.
+            models.Index(fields=["created_at"], name="refund_created"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount__gte=0) & Q(amount__lte=F("price_paid")),
@@ -495,3 +499,31 @@ class RepairOrder(models.Model):
 
     def __str__(self) -> str:
         return f"RO-{self.pk:06d} {self.item}"
+
+
+class DashboardDay(models.Model):
+    """A finished day's dashboard figures for one site, or for every site (site empty).
+
+    The dashboard reads a row per past day instead of aggregating that day's units, events and
+    decisions again on every request; dashboard.py says when a row is made and when dropped.
+    """
+
+    site = models.ForeignKey(
+        "returns_desk.Site", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    day = models.DateField()
+    figures = models.JSONField()
+    made_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "day"], condition=Q(site__isnull=False), name="dashboard_site_day"
+            ),
+            models.UniqueConstraint(
+                fields=["day"], condition=Q(site__isnull=True), name="dashboard_every_site_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.site or 'every site'}"

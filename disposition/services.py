@@ -19,6 +19,7 @@ from returns_desk.models import Counter, ReturnItem, Station
 from returns_desk.scanning import canonical
 from returns_desk.services import move_item, record_event
 
+from . import dashboard
 from .exceptions import (
     ApprovalRefused,
     LotNotOpen,
@@ -565,6 +566,8 @@ def export_refunds(
     RefundInstruction.objects.filter(
         pk__in=[refund.pk for refund in exported], status=RefundInstruction.Status.RELEASED
     ).update(status=RefundInstruction.Status.EXPORTED, exported_at=now)
+    # update() sends no post_save: the dashboard's refunds by status change on their own days.
+    dashboard.forget_days(*(refund.created_at for refund in exported))
     for refund in exported:
         refund.status, refund.exported_at = RefundInstruction.Status.EXPORTED, now
         record_event(

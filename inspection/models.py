@@ -223,6 +223,8 @@ class Inspection(models.Model):
         indexes = [
             models.Index(fields=["station", "finished_at"], name="inspection_station_open"),
             models.Index(fields=["grade_code", "finished_at"], name="inspection_grade_mix"),
+            # The dashboard counts today's grades live, of every grade.
+            models.Index(fields=["finished_at"], name="inspection_finished"),
         ]
         constraints = [
             # Two stations (or a scanner firing twice) can never both be inspecting one unit.
