@@ -14,32 +14,53 @@ from django.utils.translation import gettext_lazy as _
 
 from .forms import ScanCodeField, date_picker
 from .models import (
+    Parcel,
     Program,
     ReasonCode,
     ReceivingException,
     ReturnAuthorization,
-    RMALine,
+    ReturnItem,
     Site,
     Station,
+    TrackingNumber,
 )
 from .scanning import canonical
 
 
-def matching_rmas(code: str) -> QuerySet:
-    """RMAs whose number, order reference or tracking number is `code` (for subqueries)."""
-    return ReturnAuthorization.objects.filter(
-        Q(number=code) | Q(order_reference=code) | Q(tracking__number=code)
-    ).values("pk")
+def matching_rmas(code: str) -> list[int]:
+    """Ids of the RMAs whose number, order reference or tracking number is `code`.
+
+    A UNION of three index lookups, read at once: an OR across the RMA and tracking tables
+    makes PostgreSQL scan both (1.5 s at a million RMAs) for what is a handful of ids.
+    """
+    return _union(
+        ReturnAuthorization.objects.filter(number=code),
+        ReturnAuthorization.objects.filter(order_reference=code),
+        TrackingNumber.objects.filter(number=code).values_list("rma_id", flat=True),
+    )
+
+
+def _union(*querysets: QuerySet) -> list[int]:
+    """The ids the querysets select (their pk unless they say otherwise), in one query."""
+    first, *others = (
+        (queryset if queryset._fields else queryset.values_list("pk", flat=True)).order_by()
+        for queryset in querysets
+    )
+    return list(first.union(*others).order_by())
 
 
 def unit_matches(code: str, prefix: str = "") -> Q:
-    """Units (at `prefix`, e.g. "item__") named by an LPN, serial, or their RMA's codes."""
-    lines = RMALine.objects.filter(rma__in=matching_rmas(code)).values("pk")
-    return (
-        Q(**{f"{prefix}lpn": code})
-        | Q(**{f"{prefix}serial_number": code})
-        | Q(**{f"{prefix}rma_line__in": lines})
+    """Units (at `prefix`, e.g. "item__") named by an LPN, serial, or their RMA's codes.
+
+    The units are looked up first, by index, and the queue filtered by their ids: an OR over
+    columns of joined tables would walk the whole queue, a hundred thousand rows.
+    """
+    units = _union(
+        ReturnItem.objects.filter(lpn=code),
+        ReturnItem.objects.filter(serial_number=code),
+        ReturnItem.objects.filter(rma_line__rma__in=matching_rmas(code)),
     )
+    return Q(**{f"{prefix}pk__in": units})
 
 
 class ScanFilter(django_filters.CharFilter):
@@ -110,9 +131,9 @@ class ExceptionFilterSet(QueueFilterSet):
     kind = django_filters.ChoiceFilter(choices=ReceivingException.Kind.choices, label=_("Kind"))
 
     def matches(self, code: str) -> Q:
-        return (
-            Q(scanned_code=code)
-            | Q(parcel__scanned_code=code)
-            | Q(parcel__rma__in=matching_rmas(code))
-            | Q(item__lpn=code)
+        parcels = _union(
+            Parcel.objects.filter(scanned_code=code),
+            Parcel.objects.filter(rma__in=matching_rmas(code)),
         )
+        units = ReturnItem.objects.filter(lpn=code).values("pk")
+        return Q(scanned_code=code) | Q(parcel__in=parcels) | Q(item__in=units)

@@ -376,6 +376,8 @@ class Parcel(models.Model):
         indexes = [
             models.Index(fields=["station", "status", "-received_at"], name="parcel_station_open"),
             models.Index(fields=["status", "received_at"], name="parcel_status_age"),
+            # A supervisor finds a parked parcel by the code it was scanned with.
+            models.Index(fields=["scanned_code"], name="parcel_scanned_code"),
         ]
 
     def __str__(self) -> str:
@@ -426,6 +428,8 @@ class ReceivingException(models.Model):
         ordering = ["-raised_at"]
         indexes = [
             models.Index(fields=["status", "kind", "raised_at"], name="exception_queue"),
+            # The queue lists every open exception by age, whatever its kind or station.
+            models.Index(fields=["status", "raised_at"], name="exception_queue_age"),
             models.Index(fields=["status", "station", "raised_at"], name="exception_queue_station"),
         ]
         constraints = [
