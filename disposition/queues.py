@@ -6,6 +6,7 @@ importing this app.
 
 from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy
 
 from returns_desk import queues
 from returns_desk.models import ReturnItem
@@ -120,8 +121,8 @@ QUEUES = (
         table=ApprovalTable,
         filterset=ApprovalFilterSet,
         actions=(
-            queues.BulkAction("approve", "Approve", _approve, note_required=False),
-            queues.BulkAction("reject", "Reject", _reject),
+            queues.BulkAction("approve", gettext_lazy("Approve"), _approve, note_required=False),
+            queues.BulkAction("reject", gettext_lazy("Reject"), _reject),
         ),
     ),
     queues.Queue(
@@ -129,7 +130,9 @@ QUEUES = (
         queryset=open_lots,
         table=LotTable,
         filterset=LotFilterSet,
-        actions=(queues.BulkAction("close", "Close and ship", _close, note_required=False),),
+        actions=(
+            queues.BulkAction("close", gettext_lazy("Close and ship"), _close, note_required=False),
+        ),
     ),
     queues.Queue(
         key="repairs", queryset=open_repairs, table=RepairTable, filterset=RepairFilterSet

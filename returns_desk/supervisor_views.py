@@ -15,6 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -77,13 +79,19 @@ EXCEPTION_QUEUE = queues.Queue(
     filterset=ExceptionFilterSet,
     actions=(
         queues.BulkAction(
-            "release", "Release / accept", partial(_resolve_with, services.release_exception)
+            "release",
+            gettext_lazy("Release / accept"),
+            partial(_resolve_with, services.release_exception),
         ),
         queues.BulkAction(
-            "refuse", "Refuse (return to sender)", partial(_resolve_with, services.refuse_exception)
+            "refuse",
+            gettext_lazy("Refuse (return to sender)"),
+            partial(_resolve_with, services.refuse_exception),
         ),
         queues.BulkAction(
-            "write_off", "Write off", partial(_resolve_with, services.write_off_exception)
+            "write_off",
+            gettext_lazy("Write off"),
+            partial(_resolve_with, services.write_off_exception),
         ),
     ),
 )
@@ -99,7 +107,7 @@ def supervisor_context(active: str = "") -> dict:
 
 def _queue(key: str) -> queues.Queue:
     if key not in queues.QUEUES:
-        raise Http404("No such queue.")
+        raise Http404(_("No such queue."))
     return queues.QUEUES[key]
 
 
@@ -168,24 +176,32 @@ def _bulk(request: HttpRequest, queue: queues.Queue) -> HttpResponse:
     except ValueError:
         pks = None
     if action is None:
-        return _render_queue(request, queue, Notice("error", "Pick an action."), status=422)
+        message = _("Pick an action in the list, then apply it again.")
+        return _render_queue(request, queue, Notice("error", message), status=422)
     if not pks:
-        message = "Tick the rows to act on." if pks == [] else "That selection is not valid."
+        if pks == []:
+            message = _("Tick the rows to act on (the boxes on the left), then apply again.")
+        else:
+            message = _("That selection is not valid. Reload the page and tick the rows again.")
         return _render_queue(request, queue, Notice("error", message), status=422)
     if len(pks) > MAX_BULK:
-        message = f"At most {MAX_BULK} rows at a time."
+        message = _("At most %(max)s rows at a time: untick some and apply again.") % {
+            "max": MAX_BULK
+        }
         return _render_queue(request, queue, Notice("error", message), status=422)
     if action.note_required and not note:
-        message = f"Say why ({action.label.lower()}): the note goes into each unit's history."
+        message = _(
+            "Say why (%(action)s) in the Note box: the note goes into each unit's history."
+        ) % {"action": str(action.label).lower()}
         return _render_queue(request, queue, Notice("error", message), status=422)
     rows = list(queue.queryset().filter(pk__in=pks))
     done, refusals = queues.run_bulk(
         action, rows, user=request.user, note=note, station=_station(request)
     )
     gone = len(pks) - len(rows)
-    parts = [f"{action.label}: {done} done."]
+    parts = [_("%(action)s: %(done)s done.") % {"action": action.label, "done": done}]
     if gone:
-        parts.append(f"{gone} had already left the queue.")
+        parts.append(_("%(gone)s had already left the queue.") % {"gone": gone})
     parts += refusals
     level = "success" if done and not (refusals or gone) else "warning" if done else "error"
     response = _render_queue(
@@ -294,8 +310,11 @@ def exception_link(request: HttpRequest, pk: int) -> HttpResponse:
     return _resolved(
         request,
         exception,
-        f"Linked to RMA {parcel.rma.number}: the parcel is open again at {parcel.station.code} "
-        "for its units to be received.",
+        _(
+            "Linked to RMA %(number)s: the parcel is open again at %(station)s for its units to be"
+            " received."
+        )
+        % {"number": parcel.rma.number, "station": parcel.station.code},
     )
 
 
@@ -332,8 +351,11 @@ def exception_create_rma(request: HttpRequest, pk: int) -> HttpResponse:
     return _resolved(
         request,
         exception,
-        f"RMA {rma.number} created: the parcel is open again at its station for its units "
-        "to be received.",
+        _(
+            "RMA %(number)s created: the parcel is open again at its station for its units to be"
+            " received."
+        )
+        % {"number": rma.number},
     )
 
 
@@ -369,7 +391,10 @@ def exception_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             request, exception, Notice("error", error.message), status=error.status
         )
     return _resolved(
-        request, exception, f"Exception resolved: {exception.get_resolution_display()}."
+        request,
+        exception,
+        _("Exception resolved: %(resolution)s.")
+        % {"resolution": exception.get_resolution_display()},
     )
 
 
@@ -429,7 +454,13 @@ def search(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("supervisor:unit", args=[units[0].lpn]))
     if not rmas and not units:
         return _search_page(
-            request, f"Nothing is known as '{code}' (LPN, RMA, order, tracking or serial).", 404
+            request,
+            _(
+                "Nothing is known as '%(code)s' (LPN, RMA, order, tracking or serial). Check the"
+                " code on the label."
+            )
+            % {"code": code},
+            404,
         )
     return _search_page(request, "", code=code, rmas=rmas, units=units)
 

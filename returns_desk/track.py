@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from .models import ItemEvent, ReturnAuthorization
@@ -21,25 +22,25 @@ from .scanning import canonical
 
 # History action -> what the customer reads; every other action stays inside the warehouse.
 CUSTOMER_WORDS = {
-    "parcel_received": "We received your parcel.",
-    "received": "We checked in {product}.",
-    "inspected": "We inspected {product}.",
-    "refund_released": "Your refund for {product} has been released.",
+    "parcel_received": _("We received your parcel."),
+    "received": _("We checked in {product}."),
+    "inspected": _("We inspected {product}."),
+    "refund_released": _("Your refund for {product} has been released."),
 }
 TIMELINE_MAX = 200
 STATUS_WORDS = {
-    ReturnAuthorization.Status.AUTHORISED: "We are expecting your parcel.",
-    ReturnAuthorization.Status.PARTIALLY_RECEIVED: "We have received part of your return.",
-    ReturnAuthorization.Status.RECEIVED: "We have received everything in your return.",
-    ReturnAuthorization.Status.CLOSED: "Your return is complete.",
-    ReturnAuthorization.Status.CANCELLED: "This return was cancelled.",
-    ReturnAuthorization.Status.EXPIRED: "The time to send this return has passed.",
+    ReturnAuthorization.Status.AUTHORISED: _("We are expecting your parcel."),
+    ReturnAuthorization.Status.PARTIALLY_RECEIVED: _("We have received part of your return."),
+    ReturnAuthorization.Status.RECEIVED: _("We have received everything in your return."),
+    ReturnAuthorization.Status.CLOSED: _("Your return is complete."),
+    ReturnAuthorization.Status.CANCELLED: _("This return was cancelled."),
+    ReturnAuthorization.Status.EXPIRED: _("The time to send this return has passed."),
 }
 
 
 class TrackForm(forms.Form):
-    number = forms.CharField(label="Return number", max_length=40)
-    email = forms.EmailField(label="E-mail address", max_length=254)
+    number = forms.CharField(label=_("Return number"), max_length=40)
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
 
 
 def client_address(request: HttpRequest) -> str:
