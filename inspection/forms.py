@@ -138,7 +138,10 @@ class GradeInlineFormSet(forms.BaseInlineFormSet):
             )
         if thresholds[-1] != 0:
             raise ValidationError(
-                _("Set the lowest grade's threshold to 0, so every score has a grade.")
+                _(
+                    "The lowest grade must start at 0, so every score has a grade: set its"
+                    " threshold to 0."
+                )
             )
         if sum(bool(grade.get("caps_critical")) for grade in grades) > 1:
             raise ValidationError(

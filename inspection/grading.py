@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import models
+from django.utils.translation import gettext, gettext_lazy
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
@@ -19,12 +20,12 @@ MAX_TEXT_LENGTH = 200
 
 
 class Kind(models.TextChoices):
-    PASS_FAIL = "pass_fail", "Pass / fail"
-    SCALE = "scale", "Scale 0..N"
-    CHOICE = "choice", "Choice (points per option)"
-    MEASURE = "measure", "Measured number with a pass range"
-    TEXT = "text", "Text capture"
-    SERIAL = "serial", "Serial number capture"
+    PASS_FAIL = "pass_fail", gettext_lazy("Pass / fail")
+    SCALE = "scale", gettext_lazy("Scale 0..N")
+    CHOICE = "choice", gettext_lazy("Choice (points per option)")
+    MEASURE = "measure", gettext_lazy("Measured number with a pass range")
+    TEXT = "text", gettext_lazy("Text capture")
+    SERIAL = "serial", gettext_lazy("Serial number capture")
 
 
 PASS, FAIL = "pass", "fail"
@@ -61,36 +62,42 @@ def mark(criterion: Criterion, raw: str) -> Mark:
     """Read one raw answer against its criterion; raise BadAnswer if it cannot be one."""
     raw = (raw or "").strip()
     if not raw:
-        raise BadAnswer("Answer this question.")
+        raise BadAnswer(gettext("Answer this question."))
     match criterion.kind:
         case Kind.PASS_FAIL:
             if raw.lower() not in {PASS, FAIL}:
-                raise BadAnswer("Answer pass or fail.")
+                raise BadAnswer(gettext("Answer pass or fail: press y or n."))
             return _earned(raw.lower(), Decimal(raw.lower() == PASS))
         case Kind.SCALE:
             top = criterion.scale_max or 0
-            points = _whole_number(raw, 0, top, f"Give a whole number from 0 to {top}.")
+            message = gettext("Give a whole number from 0 to %(top)s.") % {"top": top}
+            points = _whole_number(raw, 0, top, message)
             return _earned(str(points), Decimal(points) / top)
         case Kind.CHOICE:
             count = len(criterion.options)
-            index = _whole_number(raw, 1, count, f"Pick an option from 1 to {count}.")
+            message = gettext("Pick an option from 1 to %(count)s.") % {"count": count}
+            index = _whole_number(raw, 1, count, message)
             best = max(points for _, points in criterion.options)
             return _earned(str(index), Decimal(criterion.options[index - 1][1]) / best)
         case Kind.MEASURE:
             try:
                 number = Decimal(raw.replace(",", "."))
             except InvalidOperation:
-                raise BadAnswer("Give a number, e.g. 87 or 3.5.") from None
+                raise BadAnswer(gettext("Give a number, e.g. 87 or 3.5.")) from None
             if not number.is_finite() or abs(number) >= Decimal("1e9"):
-                raise BadAnswer("That number is out of range.")
+                raise BadAnswer(gettext("That number is out of range: check the reading."))
             low, high = criterion.min_value, criterion.max_value
             within = (low is None or number >= low) and (high is None or number <= high)
             return _earned(str(number.normalize()), Decimal(within))
         case Kind.TEXT | Kind.SERIAL:
             if len(raw) > MAX_TEXT_LENGTH:
-                raise BadAnswer(f"Keep it under {MAX_TEXT_LENGTH} characters.")
+                raise BadAnswer(
+                    gettext("Keep it under %(max)s characters.") % {"max": MAX_TEXT_LENGTH}
+                )
             if not all(char.isprintable() for char in raw):
-                raise BadAnswer("That holds characters no one can type.")
+                raise BadAnswer(
+                    gettext("That holds characters no one can type: type the answer again.")
+                )
             if criterion.kind == Kind.SERIAL:
                 serial = raw.upper()
                 if criterion.expected_serial:

@@ -12,6 +12,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from returns_desk.models import ReturnItem, Station
 from returns_desk.scanning import canonical
@@ -36,12 +38,18 @@ SUPERVISE = "returns_desk.supervise_returns"
 # Where a unit is once its disposition is decided: only a supervisor can bring it back.
 AFTER_DISPOSITION = {Status.AWAITING_APPROVAL, Status.DISPOSED, Status.PUT_AWAY}
 REFUSALS = {
-    Status.HELD: "{lpn} is held for a supervisor: it cannot be inspected until they release it.",
-    Status.IN_REPAIR: "{lpn} is in repair; it comes back to inspection when the repair is done.",
-    Status.CLOSED: "{lpn} is closed: its return is finished.",
+    Status.HELD: gettext_lazy(
+        "{lpn} is held for a supervisor: it cannot be inspected until they release it."
+    ),
+    Status.IN_REPAIR: gettext_lazy(
+        "{lpn} is in repair; it comes back to inspection when the repair is done."
+    ),
+    Status.CLOSED: gettext_lazy("{lpn} is closed: its return is finished."),
     **dict.fromkeys(
         AFTER_DISPOSITION,
-        "{lpn} already has a disposition ({status}); a supervisor must reopen it first.",
+        gettext_lazy(
+            "{lpn} already has a disposition ({status}); a supervisor must reopen it first."
+        ),
     ),
 }
 
@@ -64,13 +72,18 @@ def _lock_open_inspection(inspection: Inspection, item: ReturnItem, station: Sta
     )
     inspection.item = item
     if not inspection.is_open:
-        state = "superseded" if inspection.superseded else f"graded {inspection.grade_code}"
-        raise InspectionNotOpen(
-            f"This inspection of {inspection.item.lpn} is already {state}. Scan the next unit."
-        )
+        words = {"lpn": inspection.item.lpn, "grade": inspection.grade_code}
+        if inspection.superseded:
+            message = _("This inspection of %(lpn)s is already superseded. Scan the next unit.")
+        else:
+            message = _(
+                "This inspection of %(lpn)s is already graded %(grade)s. Scan the next unit."
+            )
+        raise InspectionNotOpen(message % words)
     if inspection.station_id != station.pk:
         raise InspectedElsewhere(
-            f"{inspection.item.lpn} is being inspected at {inspection.station.code}."
+            _("%(lpn)s is being inspected at %(station)s. Finish it there, or ask a supervisor.")
+            % {"lpn": inspection.item.lpn, "station": inspection.station.code}
         )
     return inspection
 
@@ -86,9 +99,14 @@ def start_inspection(*, lpn: str, station: Station, user: AbstractBaseUser) -> I
     lpn = canonical(lpn)
     found = ReturnItem.objects.filter(lpn=lpn).only("pk").first()
     if found is None:
-        raise UnknownUnit(f"No unit is labelled '{lpn}'. Scan the LPN label on the unit.")
+        raise UnknownUnit(
+            _("No unit is labelled '%(lpn)s'. Scan the LPN label on the unit.") % {"lpn": lpn}
+        )
     if not station.can_inspect:
-        raise NotInspectable(f"{station.code} is not an inspection station. Choose another.")
+        raise NotInspectable(
+            _("%(code)s is not an inspection station. Click the station badge to choose another.")
+            % {"code": station.code}
+        )
     item = _lock_item(found)
     current = (
         Inspection.objects.select_for_update(of=("self",))
@@ -99,8 +117,11 @@ def start_inspection(*, lpn: str, station: Station, user: AbstractBaseUser) -> I
     if item.status == Status.INSPECTING and current and current.is_open:
         if current.station_id != station.pk:
             raise InspectedElsewhere(
-                f"{lpn} is being inspected at {current.station.code}. "
-                "Finish it there, or ask a supervisor."
+                _(
+                    "%(lpn)s is being inspected at %(station)s. Finish it there, or ask a"
+                    " supervisor."
+                )
+                % {"lpn": lpn, "station": current.station.code}
             )
         return current
     if item.status in REFUSALS:
@@ -108,8 +129,11 @@ def start_inspection(*, lpn: str, station: Station, user: AbstractBaseUser) -> I
             REFUSALS[item.status].format(lpn=lpn, status=item.get_status_display().lower())
         )
     if not checklist(item):
-        category = item.product.category if item.product else "unknown product"
-        raise NoChecklist(f"There is no checklist for {category}: ask an admin to set one up.")
+        category = item.product.category if item.product else _("unknown product")
+        raise NoChecklist(
+            _("There is no checklist for %(category)s: ask an admin to set one up.")
+            % {"category": category}
+        )
     details = {}
     if current is not None:
         current.superseded = True
@@ -120,7 +144,9 @@ def start_inspection(*, lpn: str, station: Station, user: AbstractBaseUser) -> I
             inspection = Inspection.objects.create(item=item, station=station, inspector=user)
     except IntegrityError:
         # Only reachable on a database without row locks racing another station.
-        raise InspectedElsewhere(f"{lpn} was just opened at another station.") from None
+        raise InspectedElsewhere(
+            _("%(lpn)s was just opened at another station. Finish it there.") % {"lpn": lpn}
+        ) from None
     move_item(
         item,
         to_status=Status.INSPECTING,
@@ -196,7 +222,12 @@ def _record(inspection, item, answers, notes, photos) -> None:
     """Save answers, notes and photos on the locked inspection."""
     marks, errors = mark_answers(item, checklist(item), answers)
     if errors:
-        raise InvalidAnswers(f"{len(errors)} answer(s) need correcting.", errors)
+        message = ngettext(
+            "%(count)s answer needs correcting: see the message under it.",
+            "%(count)s answers need correcting: see the message under each.",
+            len(errors),
+        )
+        raise InvalidAnswers(message % {"count": len(errors)}, errors)
     files = [prepare_photo(photo) for photo in photos]
     # The inspection's row lock keeps its answers from changing under us, so the earlier
     # answers are read once and the new ones written in one INSERT.
@@ -232,15 +263,20 @@ def _complete(inspection, item, answers: list[Answer], *, station, user) -> None
     """Grade `answers`, close the locked inspection and move the locked unit to 'inspected'."""
     answered = {answer.criterion_id for answer in answers}
     missing = {
-        criterion.pk: "Answer this question."
+        criterion.pk: _("Answer this question.")
         for criterion in checklist(item)
         if criterion.required and criterion.pk not in answered
     }
     if missing:
-        raise InvalidAnswers(f"{len(missing)} required question(s) still unanswered.", missing)
+        message = ngettext(
+            "%(count)s required question is still unanswered: it is marked below.",
+            "%(count)s required questions are still unanswered: they are marked below.",
+            len(missing),
+        )
+        raise InvalidAnswers(message % {"count": len(missing)}, missing)
     scale = scale_for(item)
     if scale is None or not scale.grades.all():
-        raise NoChecklist("No grade scale is set up: ask an admin to create the default scale.")
+        raise NoChecklist(_("No grade scale is set up: ask an admin to create the default scale."))
     graded = grade_marks(
         scale, [(answer.weight, answer.critical, answer.mark) for answer in answers]
     )
@@ -277,14 +313,15 @@ def reopen_unit(
     NotInspectable.
     """
     if not user.has_perm(SUPERVISE):
-        raise ReopenRefused("Only a supervisor can reopen a unit after its disposition.")
+        raise ReopenRefused(_("Only a supervisor can reopen a unit after its disposition."))
     reason = reason.strip()
     if not reason:
-        raise ReasonRequired("Say why the unit is reopened.")
+        raise ReasonRequired(_("Say why the unit is reopened (the Reason box)."))
     item = _lock_item(item)
     if item.status not in AFTER_DISPOSITION:
         raise NotInspectable(
-            f"{item.lpn} is {item.get_status_display().lower()}: there is nothing to reopen."
+            _("%(lpn)s is %(status)s: there is nothing to reopen.")
+            % {"lpn": item.lpn, "status": item.get_status_display().lower()}
         )
     move_item(
         item,

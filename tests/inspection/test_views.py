@@ -249,7 +249,7 @@ def test_missing_answers_are_shown_beside_their_questions_and_kept(
         complete_url(inspecting), answers(checklist, "pass", "", ""), **HTMX
     )
     assert response.status_code == 422
-    assert "2 required question(s) still unanswered" in response.text
+    assert "2 required questions are still unanswered" in response.text
     assert response.text.count("data-invalid") == 2
     assert 'value="pass" data-answer-key="y" checked' in response.text
     inspecting.refresh_from_db()
