@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inspection.models import Inspection
 from returns_desk.configcache import cached
@@ -166,7 +167,7 @@ def recommend(item: ReturnItem, config: DispositionSettings | None = None) -> Re
             Outcome.QUARANTINE,
             Destination(bin=FALLBACK_BIN),
             RefundTreatment.NONE,
-            notes=["No rule matched: the rule set needs a catch-all."],
+            notes=[gettext("No rule matched: the rule set needs a catch-all.")],
         )
     recommendation = Recommendation(
         facts=facts,
@@ -184,8 +185,10 @@ def recommend(item: ReturnItem, config: DispositionSettings | None = None) -> Re
             recommendation.outcome = config.end_of_life_outcome
             recommendation.destination = default_destination(config.end_of_life_outcome)
             recommendation.notes.append(
-                f"Already repaired {recommendation.repairs_done} times (the most allowed is "
-                f"{config.max_repair_cycles}): end of life."
+                gettext(
+                    "Already repaired %(times)s times (the most allowed is %(most)s): end of life."
+                )
+                % {"times": recommendation.repairs_done, "most": config.max_repair_cycles}
             )
     if not (recommendation.destination.bin or recommendation.destination.partner):
         recommendation.destination = Destination(bin=FALLBACK_BIN)

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from returns_desk import outbox
 from returns_desk.models import Counter, ReturnItem, Station
@@ -82,7 +83,10 @@ def find_unit(lpn: str) -> ReturnItem:
     """The unit labelled `lpn`, with what the rules and screens need; raises UnknownUnit."""
     item = ReturnItem.objects.select_related(*ITEM_RELATED).filter(lpn=canonical(lpn)).first()
     if item is None:
-        raise UnknownUnit(f"No unit is labelled '{canonical(lpn)}'. Scan the LPN label.")
+        raise UnknownUnit(
+            _("No unit is labelled '%(lpn)s'. Scan the LPN label on the unit.")
+            % {"lpn": canonical(lpn)}
+        )
     return item
 
 
@@ -212,23 +216,27 @@ def decide_disposition(
         return active, False
     if item.status != Status.INSPECTED:
         raise NotDecidable(
-            f"{item.lpn} is {item.get_status_display().lower()}: only an inspected unit can be "
-            "given a disposition."
+            _("%(lpn)s is %(status)s: only an inspected unit can be given a disposition.")
+            % {"lpn": item.lpn, "status": item.get_status_display().lower()}
         )
     config = disposition_settings()
     recommendation = recommend(item, config)
     if recommendation.rule is None:
         raise NoRuleMatched(
-            "No disposition rule matches this unit: an admin must end the rules with a catch-all."
+            _(
+                "No disposition rule matches this unit: an admin must end the rules with a"
+                " catch-all."
+            )
         )
     graded = recommendation.inspection
     if inspection_id is not None and (graded is None or graded.pk != inspection_id):
         raise StaleRecommendation(
-            f"{item.lpn} was re-graded since this screen was shown. Check the new recommendation."
+            _("%(lpn)s was re-graded since this screen was shown. Check the new recommendation.")
+            % {"lpn": item.lpn}
         )
     chosen = outcome or recommendation.outcome
     if chosen not in Outcome.values:
-        raise OverrideInvalid("Pick one of the listed outcomes.")
+        raise OverrideInvalid(_("Pick one of the listed outcomes."))
     is_override = chosen != recommendation.outcome
     needs_approval = False
     destination = recommendation.destination
@@ -268,7 +276,10 @@ def decide_disposition(
         )
     except IntegrityError:
         # Only reachable where row locks are ignored and another station won the race.
-        raise NotDecidable(f"{item.lpn} was just decided at another station.") from None
+        raise NotDecidable(
+            _("%(lpn)s was just decided at another station. Scan it again to see where it goes.")
+            % {"lpn": item.lpn}
+        ) from None
     move_item(
         item,
         to_status=Status.AWAITING_APPROVAL if needs_approval else Status.DISPOSED,
@@ -292,19 +303,22 @@ def decide_disposition(
 
 def _check_override(chosen, reason, note, recommendation, config) -> None:
     if reason not in Disposition.OverrideReason.values:
-        raise OverrideInvalid("Say why the recommendation is overridden: pick a reason.")
+        raise OverrideInvalid(_("Say why the recommendation is overridden: pick a reason."))
     if reason == Disposition.OverrideReason.OTHER and not note.strip():
-        raise OverrideInvalid("With reason 'other', write a note saying why.")
+        raise OverrideInvalid(_("With reason 'other', write a note saying why."))
     if chosen in WORKSHOP_OUTCOMES and recommendation.end_of_life:
         raise OverrideInvalid(
-            f"This unit was already repaired {recommendation.repairs_done} times, the most "
-            "allowed: it cannot go to the bench again."
+            _(
+                "This unit was already repaired %(times)s times, the most allowed: it cannot go to"
+                " the bench again. Pick another outcome."
+            )
+            % {"times": recommendation.repairs_done}
         )
 
 
 def _lock_awaiting(disposition: Disposition, user: AbstractBaseUser):
     if not user.has_perm(SUPERVISE):
-        raise ApprovalRefused("Only a supervisor can approve or reject an override.")
+        raise ApprovalRefused(_("Only a supervisor can approve or reject an override."))
     item = _lock_item(disposition.item)
     disposition = (
         Disposition.objects.select_for_update(of=("self",))
@@ -333,8 +347,8 @@ def approve_override(
         return disposition
     if disposition.status != Disposition.Status.AWAITING_APPROVAL:
         raise NotAwaitingApproval(
-            f"This override of {item.lpn} is {disposition.get_status_display().lower()}: "
-            "there is nothing to approve."
+            _("This override of %(lpn)s is %(status)s: there is nothing to approve.")
+            % {"lpn": item.lpn, "status": disposition.get_status_display().lower()}
         )
     disposition.status = Disposition.Status.DECIDED
     disposition.approval = Disposition.Approval.APPROVED
@@ -371,12 +385,12 @@ def reject_override(
     until then. Raises ApprovalRefused, OverrideInvalid (no note), NotAwaitingApproval.
     """
     if not note.strip():
-        raise OverrideInvalid("Say why the override is rejected.")
+        raise OverrideInvalid(_("Say why the override is rejected (the 'Why rejected' box)."))
     item, disposition = _lock_awaiting(disposition, user)
     if disposition.status != Disposition.Status.AWAITING_APPROVAL:
         raise NotAwaitingApproval(
-            f"This override of {item.lpn} is {disposition.get_status_display().lower()}: "
-            "there is nothing to reject."
+            _("This override of %(lpn)s is %(status)s: there is nothing to reject.")
+            % {"lpn": item.lpn, "status": disposition.get_status_display().lower()}
         )
     disposition.approval = Disposition.Approval.REJECTED
     disposition.approved_by = user
@@ -410,12 +424,12 @@ def put_away(
     item = _lock_item(item)
     disposition = _lock_active(item)
     if disposition is None or disposition.status != Disposition.Status.DECIDED:
-        raise NotDecidable(f"{item.lpn} has no decided disposition to put away.")
+        raise NotDecidable(_("%(lpn)s has no decided disposition to put away.") % {"lpn": item.lpn})
     expected = disposition.put_away_code
     if canonical(code) != expected:
         raise WrongLocation(
-            f"{canonical(code)} is not where {item.lpn} goes: put it in {expected} and scan "
-            "that label."
+            _("%(code)s is not where %(lpn)s goes: put it in %(expected)s and scan that label.")
+            % {"code": canonical(code), "lpn": item.lpn, "expected": expected}
         )
     if item.status in {Status.PUT_AWAY, Status.IN_REPAIR}:
         return disposition
@@ -447,7 +461,7 @@ def close_lot(
     """
     lot = Lot.objects.select_for_update(of=("self",)).select_related("partner").get(pk=lot.pk)
     if lot.status != Lot.Status.OPEN:
-        raise LotNotOpen(f"Lot {lot.code} is already closed.")
+        raise LotNotOpen(_("Lot %(code)s is already closed.") % {"code": lot.code})
     members = list(
         Disposition.objects.filter(lot=lot, status=Disposition.Status.DECIDED)
         .select_related("item")
@@ -466,7 +480,7 @@ def close_lot(
             # decision that put it here is no longer in force.
             _retire(disposition, Disposition.Status.SUPERSEDED)
     if not dispositions:
-        raise LotNotOpen(f"Lot {lot.code} is empty: there is nothing to ship.")
+        raise LotNotOpen(_("Lot %(code)s is empty: there is nothing to ship.") % {"code": lot.code})
     for item in items.filter(status__in=SHIPPABLE).order_by("pk"):
         move_item(
             item,
@@ -517,8 +531,11 @@ def complete_repair(
         return order
     if order.status != RepairOrder.Status.OPEN or item.status != Status.IN_REPAIR:
         raise RepairNotOpen(
-            f"{item.lpn} is {item.get_status_display().lower()}: only a unit on the bench can "
-            "be finished. Put it away to the bench first."
+            _(
+                "%(lpn)s is %(status)s: only a unit on the bench can be finished. Put it away to"
+                " the bench first."
+            )
+            % {"lpn": item.lpn, "status": item.get_status_display().lower()}
         )
     order.status = RepairOrder.Status.DONE
     order.notes = notes.strip()
@@ -555,7 +572,8 @@ def export_refunds(
     ).select_related("item")
     if pending_lpns := [refund.item.lpn for refund in pending]:
         raise RefundNotAllowed(
-            f"Refunds of {', '.join(pending_lpns)} are pending approval: they cannot be exported."
+            _("Refunds of %(lpns)s are pending approval: they cannot be exported.")
+            % {"lpns": ", ".join(pending_lpns)}
         )
     now = timezone.now()
     exported = list(

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from returns_desk.configcache import cached
 from returns_desk.models import ReturnItem
@@ -73,8 +74,10 @@ def mark_answers(
     by_pk = {criterion.pk: criterion for criterion in checklist}
     if set(raw_answers) - set(by_pk):
         raise ForgedAnswer(
-            "Those answers are for questions not on this unit's checklist; nothing was saved. "
-            "Scan the unit again."
+            gettext(
+                "Those answers are for questions not on this unit's checklist; nothing was saved."
+                " Scan the unit again."
+            )
         )
     serial = item.rma_line.serial_number if item.rma_line else ""
     marks, errors = [], {}
