@@ -370,6 +370,15 @@ class Disposition(models.Model):
         indexes = [
             models.Index(fields=["status", "decided_at"], name="disposition_queue"),
             models.Index(fields=["chosen_outcome", "decided_at"], name="disposition_mix"),
+            # The open lots' unit counts (index-only), and the approval queue sorted by outcome.
+            models.Index(
+                fields=["lot"], condition=Q(status="decided"), name="disposition_lot_decided"
+            ),
+            models.Index(
+                fields=["chosen_outcome", "decided_at"],
+                condition=Q(status="awaiting_approval"),
+                name="approval_outcome",
+            ),
         ]
         constraints = [
             # Exactly once: a double Enter or a second station can never add a second decision.

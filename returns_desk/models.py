@@ -430,6 +430,7 @@ class ReceivingException(models.Model):
             models.Index(fields=["status", "kind", "raised_at"], name="exception_queue"),
             # The queue lists every open exception by age, whatever its kind or station.
             models.Index(fields=["status", "raised_at"], name="exception_queue_age"),
+            models.Index(fields=["status", "scanned_code"], name="exception_queue_code"),
             models.Index(fields=["status", "station", "raised_at"], name="exception_queue_station"),
         ]
         constraints = [
@@ -503,6 +504,8 @@ class ReturnItem(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "status_changed_at"], name="item_status_age"),
+            # A unit queue sorted by LPN (either way) reads it in index order.
+            models.Index(fields=["status", "lpn"], name="item_status_lpn"),
             models.Index(
                 fields=["status", "station", "status_changed_at"], name="item_status_station_age"
             ),
