@@ -33,14 +33,14 @@ def matching_rmas(code: str) -> list[int]:
     A UNION of three index lookups, read at once: an OR across the RMA and tracking tables
     makes PostgreSQL scan both (1.5 s at a million RMAs) for what is a handful of ids.
     """
-    return _union(
+    return union_ids(
         ReturnAuthorization.objects.filter(number=code),
         ReturnAuthorization.objects.filter(order_reference=code),
         TrackingNumber.objects.filter(number=code).values_list("rma_id", flat=True),
     )
 
 
-def _union(*querysets: QuerySet) -> list[int]:
+def union_ids(*querysets: QuerySet) -> list[int]:
     """The ids the querysets select (their pk unless they say otherwise), in one query."""
     first, *others = (
         (queryset if queryset._fields else queryset.values_list("pk", flat=True)).order_by()
@@ -55,7 +55,7 @@ def unit_matches(code: str, prefix: str = "") -> Q:
     The units are looked up first, by index, and the queue filtered by their ids: an OR over
     columns of joined tables would walk the whole queue, a hundred thousand rows.
     """
-    units = _union(
+    units = union_ids(
         ReturnItem.objects.filter(lpn=code),
         ReturnItem.objects.filter(serial_number=code),
         ReturnItem.objects.filter(rma_line__rma__in=matching_rmas(code)),
@@ -131,7 +131,7 @@ class ExceptionFilterSet(QueueFilterSet):
     kind = django_filters.ChoiceFilter(choices=ReceivingException.Kind.choices, label=_("Kind"))
 
     def matches(self, code: str) -> Q:
-        parcels = _union(
+        parcels = union_ids(
             Parcel.objects.filter(scanned_code=code),
             Parcel.objects.filter(rma__in=matching_rmas(code)),
         )

@@ -10,7 +10,6 @@ them by URL name only.
 from functools import partial
 
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,7 +24,7 @@ from django_tables2.paginators import LazyPaginator
 
 from . import queues, services
 from .exceptions import DomainError
-from .filters import ExceptionFilterSet, matching_rmas
+from .filters import ExceptionFilterSet, matching_rmas, union_ids
 from .models import (
     ItemEvent,
     Parcel,
@@ -255,7 +254,12 @@ def _render_exception(
         "outcome": notice,
         "find": find,
         "candidates": rma_candidates(find) if find else [],
-        "history": ItemEvent.objects.filter(Q(parcel=parcel) | Q(item__parcel=parcel))
+        "history": ItemEvent.objects.filter(
+            pk__in=union_ids(
+                ItemEvent.objects.filter(parcel=parcel),
+                ItemEvent.objects.filter(item__parcel=parcel),
+            )
+        )
         .select_related("user", "station", "item")
         .order_by("created_at", "pk"),
         "held": parcel.items.filter(status=ReturnItem.Status.HELD).select_related("product"),
@@ -409,7 +413,13 @@ def rma(request: HttpRequest, number: str) -> HttpResponse:
         number=canonical(number),
     )
     units = (
-        ReturnItem.objects.filter(Q(rma_line__rma=rma) | Q(parcel__rma=rma))
+        # Ids first, by index: an OR across the two joins scans every unit (3 s at a million).
+        ReturnItem.objects.filter(
+            pk__in=union_ids(
+                ReturnItem.objects.filter(rma_line__rma=rma),
+                ReturnItem.objects.filter(parcel__rma=rma),
+            )
+        )
         .select_related("product", "rma_line", "station")
         .order_by("received_at", "pk")
     )
