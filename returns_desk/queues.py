@@ -31,7 +31,7 @@ _signatures: dict = {}
 _uncached_signature = tables_utils.signature
 
 
-def _signature(function) -> tuple:
+def signature(function) -> tuple:
     key = (getattr(function, "__func__", function), hasattr(function, "__self__"))
     if key not in _signatures:
         if len(_signatures) >= 1000:
@@ -40,7 +40,7 @@ def _signature(function) -> tuple:
     return _signatures[key]
 
 
-tables_utils.signature = _signature
+tables_utils.signature = signature
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def _csv_cell(table, bound_column) -> Callable[[object], object]:
     own = getattr(table, f"value_{bound_column.name}", None)
     method = own or (column.value if type(column).value is not Column.value else None)
     if method:
-        names, catch_all = _signature(method)
+        names, catch_all = signature(method)
         if "record" in names or "bound_row" in names or catch_all:
             raise TypeError(f"{method!r}: a CSV cell has no record, only its value.")
         fixed = {"table": table, "column": column, "bound_column": bound_column}

@@ -1,13 +1,18 @@
 """The supervisor queues' shared base table, and the exception queue's table."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import django_tables2 as tables
+from django.template.base import render_value_in_context
+from django.template.context import Context
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_tables2.data import TableQuerysetData
 
 from . import queues
 from .models import ReceivingException
@@ -58,6 +63,81 @@ class LinkColumn(tables.Column):
         return value
 
 
+class PageByIds(TableQuerysetData):
+    """A queue's rows, a page of them read in two steps: the page's ids, then those rows by id.
+
+    Sorted by a column of a related table (a grade, a station, a clerk), one query would join
+    every related table the row shows for the whole queue before sorting it: seconds at a million
+    units. The ids are found with only the joins the filters and the sort need; the related
+    tables are joined for the page's rows alone. Sorted by a column of the row's own table, the
+    one query is fast already (an index serves the sort), so it stays one query.
+    """
+
+    def _sorted_by_a_join(self) -> bool:
+        meta = self.data.model._meta
+        own = {"pk"} | {name for f in meta.concrete_fields for name in (f.name, f.attname)}
+        return any(str(term).lstrip("-") not in own for term in self.data.query.order_by)
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice) or not self._sorted_by_a_join():
+            return super().__getitem__(key)
+        ids = list(self.data.values_list("pk", flat=True)[key])
+        rows = self.data.order_by().in_bulk(ids)
+        return [rows[pk] for pk in ids]
+
+
+# Only what a render method asks for is passed, as django-tables2 does (its names for them).
+_RENDER_ARGUMENTS = {"value", "record", "column", "bound_column", "bound_row", "table"}
+
+
+def _cell_html(table, bound_column) -> Callable:
+    """How a column's cell renders as `<td>` HTML for a row, worked out once per page.
+
+    What django-tables2's BoundRow and table template do per cell (resolve the accessor, read a
+    choice's label, fall back to the default on an empty value, call the render method, escape
+    and localize as `{{ cell }}` would), with the per-page parts settled up front: the accessor
+    split once, the choice labels translated once, the td attributes and the render method's
+    arguments known before the first row.
+    """
+    column = bound_column.column
+    bits = tables.A(bound_column.accessor).bits
+    field = tables.A(bound_column.accessor).get_field(table.data.model)
+    labels = (
+        {key: str(label) for key, label in field.flatchoices} if field and field.choices else None
+    )
+    render = bound_column.render
+    names, catch_all = queues.signature(render)
+    wanted = _RENDER_ARGUMENTS if catch_all else _RENDER_ARGUMENTS.intersection(names)
+    start = f"<td {bound_column.attrs['td'].as_html()}>"
+    default = bound_column.default
+    empty = column.empty_values
+    context = Context()
+
+    def cell(row) -> str:
+        value = row.record
+        for bit in bits:
+            value = getattr(value, bit)
+            if value is None:
+                break
+        if labels is not None:
+            value = labels.get(value, value)
+        if value in empty:
+            value = default
+        else:
+            given = {
+                "value": value,
+                "record": row.record,
+                "column": column,
+                "bound_column": bound_column,
+                "bound_row": row,
+                "table": table,
+            }
+            value = render(**{name: given[name] for name in wanted})
+        return start + render_value_in_context(value, context) + "</td>"
+
+    return cell
+
+
 class QueueTable(tables.Table):
     """Every queue: a selection box, the row's age, and rows past their site's SLA marked.
 
@@ -86,10 +166,11 @@ class QueueTable(tables.Table):
         empty_text = gettext_lazy("Nothing waits here.")
         template_name = "returns_desk/table.html"
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data, **kwargs):
+        super().__init__(PageByIds(data), **kwargs)
         self.now = timezone.now()
         self._sla = None
+        self._select_attrs = None
 
     def is_late(self, record) -> bool:
         if self._sla is None:
@@ -101,6 +182,31 @@ class QueueTable(tables.Table):
             tables.A(self.site_accessor).resolve(record, quiet=True) if self.site_accessor else None
         )
         return queues.is_late(since, site_id, self._sla, self.now)
+
+    def render_select(self, value):
+        # CheckBoxColumn's box, but its fixed attributes (a translated label) joined once a page,
+        # not worked out again for every row.
+        if self._select_attrs is None:
+            attrs = self.columns["select"].column.attrs["td__input"]
+            self._select_attrs = tables.utils.AttributeDict(attrs).as_html()
+        return format_html(
+            '<input type="checkbox" name="select" value="{}" {} />', value, self._select_attrs
+        )
+
+    def body_rows(self) -> list[SafeString]:
+        """The page's rows as `<tr>` HTML, for the table template.
+
+        django-tables2 renders every cell through its generic machinery and a template (and
+        translates every choice label again for each cell): 2-3 ms a row, over 100 ms a page.
+        Each column's cell is worked out once instead (see _cell_html); the HTML is the same.
+        """
+        cells = [_cell_html(self, column) for column in self.columns]
+        return [
+            mark_safe(  # noqa: S308 - every part is escaped or built by format_html
+                f"<tr {row.attrs.as_html()}>" + "".join(cell(row) for cell in cells) + "</tr>"
+            )
+            for row in self.paginated_rows
+        ]
 
 
 class ExceptionTable(QueueTable):
