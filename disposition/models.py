@@ -370,6 +370,9 @@ class Disposition(models.Model):
         indexes = [
             models.Index(fields=["status", "decided_at"], name="disposition_queue"),
             models.Index(fields=["chosen_outcome", "decided_at"], name="disposition_mix"),
+            # A station's recent decisions on the desk: without it, a busy station's history is
+            # sorted whole on every scan (2.9 s at 800k decisions).
+            models.Index(fields=["station", "-decided_at"], name="disposition_station_recent"),
             # The open lots' unit counts (index-only), and the approval queue sorted by outcome.
             models.Index(
                 fields=["lot"], condition=Q(status="decided"), name="disposition_lot_decided"
