@@ -2,13 +2,14 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from disposition import services as disposition
-from disposition.models import Disposition, Lot
+from disposition.models import Disposition, Lot, RepairOrder
 from returns_desk import services
 from returns_desk.models import QueueSLA, ReceivingException, ReturnItem
 from tests.factories import ProgramFactory, StationFactory, UserFactory, make_unit_at
@@ -316,6 +317,79 @@ def test_lots_are_closed_in_bulk(supervisor_client, make_inspected, rules, confi
     assert response.status_code == 200
     lot.refresh_from_db()
     assert lot.status == Lot.Status.CLOSED
+
+
+@pytest.fixture
+def two_of_each(make_inspected, override, unmatched_parcel, partner, station, clerk):
+    """Two rows in each queue that differ in every column a supervisor can sort by."""
+    other_station, other_clerk = StationFactory(code="RCV-09"), UserFactory(username="zed")
+    received(station, clerk)
+    received(other_station, clerk)
+    make_inspected("A")
+    ReturnItem.objects.filter(pk=make_inspected("C").pk).update(station=other_station)
+    override()
+    second = override()
+    Disposition.objects.filter(pk=second.pk).update(
+        grade_code="B",
+        recommended_outcome="recycle",
+        chosen_outcome="restock",
+        override_reason="missing_parts",
+        decided_by=other_clerk,
+    )
+    ReturnItem.objects.filter(pk=second.item_id).update(station=other_station)
+    for grade in "XXCC":
+        disposition.decide_disposition(item=make_inspected(grade), station=station, user=clerk)
+    lot = Lot.objects.get()
+    other_partner = type(partner).objects.create(name="Zeta Liquidators", code="zeta")
+    Lot.objects.create(code="LOT-ZZZ", partner=other_partner, outcome="liquidate")
+    assert lot.outcome != "liquidate"
+    repair = RepairOrder.objects.order_by("pk").last()
+    RepairOrder.objects.filter(pk=repair.pk).update(kind="refurbish", cycle=2)
+    Disposition.objects.filter(pk=repair.disposition_id).update(grade_code="D")
+    ReturnItem.objects.filter(pk=repair.item_id).update(station=other_station)
+    parked = services.park_unmatched_parcel(code="NOBODY-2", station=other_station, user=clerk)
+    for parcel, kind in [(unmatched_parcel, "unmatched_parcel"), (parked, "damaged")]:
+        unit = received(station, clerk)[0]
+        ReceivingException.objects.filter(parcel=parcel).update(
+            item=unit, parcel=unit.parcel, kind=kind
+        )
+
+
+def shown_ids(response) -> list[int]:
+    """The rows' ids in the order the page lists them (their selection boxes' values)."""
+    return [int(value) for value in re.findall(r'name="select" value="(\d+)"', page(response))]
+
+
+def sortable_columns() -> list[tuple[str, str]]:
+    from returns_desk import queues
+
+    tables = {
+        key: queues.QUEUES[key].table(queues.QUEUES[key].queryset().none()) for key in QUEUE_KEYS
+    }
+    return [
+        (key, column.name)
+        for key, table in tables.items()
+        for column in table.columns
+        if column.orderable
+    ]
+
+
+@pytest.mark.parametrize(("key", "column"), sortable_columns())
+def test_each_sortable_column_sorts_the_rows_both_ways(supervisor_client, two_of_each, key, column):
+    from returns_desk import queues
+
+    queue = queues.QUEUES[key]
+    paths = [order.bare for order in queue.table(queue.queryset()).columns[column].order_by]
+    sort_keys = {row[0]: row[1:] for row in queue.queryset().values_list("pk", *paths)}
+
+    for sort, descending in [(column, False), (f"-{column}", True)]:
+        ids = shown_ids(supervisor_client.get(queue_url(key), {"sort": sort}))
+        # Rows without a value go first or last depending on the database; the rest must be in
+        # order.
+        keys = [sort_keys[pk] for pk in ids if None not in sort_keys[pk]]
+        assert sorted(ids) == sorted(sort_keys)
+        assert len(set(keys)) > 1, f"the rows of {key} do not differ by {column}"
+        assert keys == sorted(keys, reverse=descending), sort
 
 
 # --- CSV ----------------------------------------------------------------------------------------
