@@ -83,7 +83,8 @@ class PageByIds(TableQuerysetData):
             return super().__getitem__(key)
         ids = list(self.data.values_list("pk", flat=True)[key])
         rows = self.data.order_by().in_bulk(ids)
-        return [rows[pk] for pk in ids]
+        # A row that left the queue between the two queries (approved meanwhile) is left out.
+        return [rows[pk] for pk in ids if pk in rows]
 
 
 # Only what a render method asks for is passed, as django-tables2 does (its names for them).
