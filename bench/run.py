@@ -294,7 +294,18 @@ def export_csv(supervisor, path, master_pid):
     return status, body.count(b"\n") - 1, time.perf_counter() - started, peak[0]
 
 
+def refuse_busy_port() -> None:
+    """Another server on PORT (say a bench left running) would answer instead of ours, against
+    whatever database it was started on: every figure would be wrong and look plausible."""
+    import socket
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", PORT)) == 0:
+            sys.exit(f"127.0.0.1:{PORT} is already in use: stop that server or set BENCH_PORT.")
+
+
 def main():
+    refuse_busy_port()
     plan = prepare(CONNECTIONS)
     # Into settings.STATIC_ROOT (staticfiles/, ignored by git), where whitenoise serves it from.
     env = ENV

@@ -20,14 +20,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _test_settings():
+def _test_settings(tmp_path_factory):
     """Settings for the whole run, set before the live server builds its middleware.
 
     The manifest storage needs collectstatic, so tests serve static files from the finders;
     the live server speaks plain HTTP, so the production HTTPS redirect and secure cookies go.
+    STATIC_ROOT points at an empty folder: whitenoise serves whatever a past collectstatic (the
+    benchmark's, a deployment's) left in ./staticfiles ahead of the finders, so browser tests
+    would run against stale CSS and JavaScript.
     """
     from django.conf import settings
 
+    settings.STATIC_ROOT = tmp_path_factory.mktemp("static_root")
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
