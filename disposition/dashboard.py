@@ -1,6 +1,7 @@
 """The supervisor dashboard's figures for a period and a site, and the charts that draw them.
 
-Finished days are read from their roll-ups (DashboardDay), today is counted live: see parts().
+Finished days are read from their roll-ups (DashboardDay), today from the roll-ups of its
+finished hours (DashboardHour) plus its last hour or so counted live: see parts().
 Definitions (tests check them against hand-computed fixtures):
 - received: units labelled at receiving in the period; per day and per station and hour.
 - completed: units whose disposition took effect in the period (an event to 'disposed').
@@ -19,13 +20,15 @@ Definitions (tests check them against hand-computed fixtures):
 import math
 import statistics
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 from decimal import Decimal
+from functools import reduce
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import ExtractHour, TruncDate
+from django.db.models.functions import ExtractHour, Trunc, TruncDate
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -34,7 +37,7 @@ from django.utils.translation import gettext
 from inspection.models import Inspection
 from returns_desk.models import ItemEvent, Program, ReturnAuthorization, ReturnItem, RMALine, Site
 
-from .models import DashboardDay, Disposition, Outcome, RefundInstruction
+from .models import DashboardDay, DashboardHour, Disposition, Outcome, RefundInstruction
 
 RECOVERING = (
     Outcome.RESTOCK,
@@ -68,13 +71,6 @@ class Period:
     def days(self) -> list[date]:
         return [self.since + timedelta(n) for n in range((self.until - self.since).days + 1)]
 
-    def within(self, field: str, site_path: str | None) -> Q:
-        """Rows whose `field` falls in the period, at the site (through `site_path`) if one."""
-        q = Q(**{f"{field}__gte": self.start, f"{field}__lt": self.end})
-        if self.site and site_path:
-            q &= Q(**{site_path: self.site})
-        return q
-
 
 def nearest_rank(values: list[float], percent: int) -> float | None:
     if not values:
@@ -83,17 +79,8 @@ def nearest_rank(values: list[float], percent: int) -> float | None:
     return ordered[max(math.ceil(percent / 100 * len(ordered)) - 1, 0)]
 
 
-def received(period: Period):
-    return ReturnItem.objects.filter(period.within("received_at", "station__site"))
-
-
-def decisions(period: Period):
-    return Disposition.objects.filter(
-        period.within("decided_at", "item__station__site"), status__in=TOOK_EFFECT
-    )
-
-
-# A day's figures as counts that add up across days ("parts", JSON as stored in DashboardDay).
+# A day's or an hour's figures as counts that add up ("parts", JSON as stored in DashboardDay
+# and DashboardHour).
 
 
 def empty_parts() -> dict:
@@ -115,90 +102,140 @@ def _add(counts: dict, key: str, n) -> None:
     counts[key] = counts.get(key, 0) + n
 
 
-def live_parts(period: Period) -> dict[date, dict]:
-    """Each day's parts, aggregated from the units, events and decisions: seven queries."""
-    parts = {day: empty_parts() for day in period.days()}
+def add_parts(one: dict, other: dict) -> dict:
+    """The parts of two spans of time taken together."""
+    total = empty_parts()
+    for parts in (one, other):
+        total["received"] += parts["received"]
+        total["completed"] += parts["completed"]
+        for code, counts in parts["hours"].items():
+            for hour, n in counts.items():
+                _add(total["hours"].setdefault(code, {}), hour, n)
+        for key in ("grades", "outcomes"):
+            for name, n in parts[key].items():
+                _add(total[key], name, n)
+        for key in ("returned", "recovered"):
+            total[key] = str(Decimal(total[key]) + Decimal(parts[key]))
+        total["lead_hours"] += parts["lead_hours"]
+        for status, (n, amount) in parts["refunds"].items():
+            so_far = total["refunds"].get(status, [0, "0"])
+            total["refunds"][status] = [so_far[0] + n, str(Decimal(so_far[1]) + Decimal(amount))]
+    reasons: dict[tuple[str, str], int] = {}
+    for sku, reason, n in one["reasons"] + other["reasons"]:
+        _add(reasons, (sku, reason), n)
+    total["reasons"] = [[sku, reason, n] for (sku, reason), n in reasons.items()]
+    return total
 
-    def day_of(field: str):
-        return TruncDate(field, tzinfo=period.tz)
 
+HOUR = timedelta(hours=1)
+
+
+def live_parts(
+    period: Period,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    hourly: bool = False,
+) -> dict:
+    """The parts of [start, end) (the whole period by default) per day, or per hour counted
+    from the period's start, aggregated from the units, events and decisions: seven queries."""
+    start, end = start or period.start, end or period.end
+    if hourly:
+        # Truncated at the fixed UTC offset of the period's start, every hour lasts sixty
+        # minutes from there on: the hour a clock change back repeats stays two hours, and a
+        # change by half an hour (Lord Howe Island) does not move the boundaries.
+        zone = dt_timezone(period.start.utcoffset())
+        first = start.astimezone(zone)
+        parts = {first + n * HOUR: empty_parts() for n in range(math.ceil((end - start) / HOUR))}
+
+        def bucket(field: str):
+            return Trunc(field, "hour", tzinfo=zone)
+
+    else:
+        first = start.astimezone(period.tz).date()
+        last = (end - timedelta.resolution).astimezone(period.tz).date()
+        parts = {first + timedelta(n): empty_parts() for n in range((last - first).days + 1)}
+
+        def bucket(field: str):
+            return TruncDate(field, tzinfo=period.tz)
+
+    def within(field: str, site_path: str) -> Q:
+        q = Q(**{f"{field}__gte": start, f"{field}__lt": end})
+        return q & Q(**{site_path: period.site}) if period.site else q
+
+    received = ReturnItem.objects.filter(within("received_at", "station__site"))
+    decisions = Disposition.objects.filter(
+        within("decided_at", "item__station__site"), status__in=TOOK_EFFECT
+    )
+    for row in received.values(
+        "station__code", at=bucket("received_at"), hour=ExtractHour("received_at", tzinfo=period.tz)
+    ).annotate(n=Count("pk")):
+        part = parts[row["at"]]
+        part["received"] += row["n"]
+        _add(part["hours"].setdefault(row["station__code"], {}), str(row["hour"]), row["n"])
     for row in (
-        received(period)
-        .values(
-            "station__code",
-            day=day_of("received_at"),
-            hour=ExtractHour("received_at", tzinfo=period.tz),
-        )
+        received.filter(rma_line__isnull=False)
+        .values("product__sku", "rma_line__reason__name", at=bucket("received_at"))
         .annotate(n=Count("pk"))
     ):
-        day = parts[row["day"]]
-        day["received"] += row["n"]
-        _add(day["hours"].setdefault(row["station__code"], {}), str(row["hour"]), row["n"])
-    for row in (
-        received(period)
-        .filter(rma_line__isnull=False)
-        .values("product__sku", "rma_line__reason__name", day=day_of("received_at"))
-        .annotate(n=Count("pk"))
-    ):
-        parts[row["day"]]["reasons"].append(
+        parts[row["at"]]["reasons"].append(
             [row["product__sku"], row["rma_line__reason__name"], row["n"]]
         )
     for row in (
         ItemEvent.objects.filter(
-            period.within("created_at", "item__station__site"),
-            to_status=ReturnItem.Status.DISPOSED,
+            within("created_at", "item__station__site"), to_status=ReturnItem.Status.DISPOSED
         )
-        .values(day=day_of("created_at"))
+        .values(at=bucket("created_at"))
         .annotate(n=Count("pk"))
     ):
-        parts[row["day"]]["completed"] = row["n"]
+        parts[row["at"]]["completed"] = row["n"]
     for row in (
-        Inspection.objects.filter(
-            period.within("finished_at", "item__station__site"), superseded=False
-        )
-        .values("grade_code", day=day_of("finished_at"))
+        Inspection.objects.filter(within("finished_at", "item__station__site"), superseded=False)
+        .values("grade_code", at=bucket("finished_at"))
         .annotate(n=Count("pk"))
     ):
-        parts[row["day"]]["grades"][row["grade_code"]] = row["n"]
-    for row in (
-        decisions(period)
-        .values("chosen_outcome", day=day_of("decided_at"))
-        .annotate(
-            n=Count("pk"),
-            returned=Sum("item__rma_line__price_paid"),
-            recovered=Sum("item__product__unit_value", filter=Q(chosen_outcome__in=RECOVERING)),
-        )
+        parts[row["at"]]["grades"][row["grade_code"]] = row["n"]
+    for row in decisions.values("chosen_outcome", at=bucket("decided_at")).annotate(
+        n=Count("pk"),
+        returned=Sum("item__rma_line__price_paid"),
+        recovered=Sum("item__product__unit_value", filter=Q(chosen_outcome__in=RECOVERING)),
     ):
-        day = parts[row["day"]]
-        day["outcomes"][row["chosen_outcome"]] = row["n"]
+        part = parts[row["at"]]
+        part["outcomes"][row["chosen_outcome"]] = row["n"]
         for total in ("returned", "recovered"):
-            day[total] = str(Decimal(day[total]) + (row[total] or 0))
-    for day, decided, received_at in decisions(period).values_list(
-        day_of("decided_at"), "decided_at", "item__received_at"
+            part[total] = str(Decimal(part[total]) + (row[total] or 0))
+    for at, decided, received_at in decisions.values_list(
+        bucket("decided_at"), "decided_at", "item__received_at"
     ):
-        parts[day]["lead_hours"].append((decided - received_at).total_seconds() / 3600)
+        parts[at]["lead_hours"].append((decided - received_at).total_seconds() / 3600)
     for row in (
-        RefundInstruction.objects.filter(period.within("created_at", "item__station__site"))
-        .values("status", day=day_of("created_at"))
+        RefundInstruction.objects.filter(within("created_at", "item__station__site"))
+        .values("status", at=bucket("created_at"))
         .annotate(n=Count("pk"), amount=Sum("amount"))
     ):
-        parts[row["day"]]["refunds"][row["status"]] = [row["n"], str(row["amount"] or 0)]
+        parts[row["at"]]["refunds"][row["status"]] = [row["n"], str(row["amount"] or 0)]
     return parts
 
 
-# Finished days are rolled up: stored once, read back on every later request.
+# Finished days are rolled up: stored once, read back on every later request; so are the
+# finished hours of a day still running.
 #
 # A day is rolled up (lazily, by the first request that shows it, or by the rollup_dashboard
 # command) once it ended in the period's time zone at least GRACE ago, so no transaction that
-# wrote into it can still be committing. Today, and days within the grace, are aggregated live.
-# A row is dropped when something in its day changes afterwards, and made again when next
-# shown: a unit, event or refund saved with a timestamp in a finished day (a late or back-dated
-# write), an inspection of that day superseded, a decision of that day approved, rejected,
-# reopened or completed, a refund of that day released or exported (see forget_days and its
-# signal receivers). Writes that bypass model signals (bulk loads such as seed_bench, SQL) must
-# be followed by `manage.py rollup_dashboard --rebuild`.
+# wrote into it can still be committing. Today, and a day within the grace, add up the roll-ups
+# of their hours that ended at least GRACE ago (made the same way: by the first request after
+# an hour ends) and aggregate only the rest of the day live, at most an hour and GRACE. A day's
+# hours run on from its start, so in a half-hour zone they end at half past (UTC).
+# A row is dropped when something in its day or hour changes afterwards, and made again when
+# next shown: a unit, event or refund saved with a timestamp in a rolled-up day or hour (a late
+# or back-dated write), an inspection of that day superseded, a decision of that day approved,
+# rejected, reopened or completed, a refund of that day released or exported (see forget_days
+# and its signal receivers). Hours are read only while their day is unfinished, and deleted
+# when days are rolled up once they are KEEP_HOURS old. Writes that bypass model signals (bulk
+# loads such as seed_bench, SQL) must be followed by `manage.py rollup_dashboard --rebuild`.
 
 GRACE = timedelta(minutes=10)
+KEEP_HOURS = timedelta(days=2)
 
 
 def _finished(period: Period, day: date, now: datetime) -> bool:
@@ -212,7 +249,8 @@ def _stored(period: Period) -> QuerySet:
 
 
 def parts(period: Period) -> dict[date, dict]:
-    """Each day's parts: finished days from their roll-up (made now if missing), the rest live."""
+    """Each day's parts: finished days from their roll-up (made now if missing), an unfinished
+    day from the roll-ups of its finished hours (made now if missing) and the rest live."""
     now = timezone.now()
     found = {row.day: row.figures for row in _stored(period).only("day", "figures")}
     finished = [day for day in period.days() if _finished(period, day, now)]
@@ -222,22 +260,56 @@ def parts(period: Period) -> dict[date, dict]:
             [DashboardDay(site=period.site, day=day, figures=made[day]) for day in missing],
             ignore_conflicts=True,
         )
+        DashboardHour.objects.filter(starts_at__lt=now - KEEP_HOURS).delete()
         found |= {day: made[day] for day in missing}
     if live := [day for day in period.days() if day not in finished]:
-        found |= live_parts(Period(since=live[0], until=live[-1], site=period.site))
+        # Only the first unfinished day can have finished hours: a later day's first hour
+        # counts as finished only after the earlier day does.
+        hours, rest_from = _finished_hours(
+            Period(since=live[0], until=live[0], site=period.site), now
+        )
+        found |= live_parts(period, rest_from, period.end)
+        found[live[0]] = add_parts(hours, found[live[0]])
     return {day: found[day] for day in period.days()}
 
 
+def _finished_hours(day: Period, now: datetime) -> tuple[dict, datetime]:
+    """The parts of the day's hours that ended at least GRACE ago, from their roll-ups (made now
+    if missing), and the moment the last of them ends."""
+    start = day.start.astimezone(UTC)
+    hours = [start + n * HOUR for n in range(max((min(now - GRACE, day.end) - start) // HOUR, 0))]
+    if not hours:
+        return empty_parts(), start
+    found = {
+        row.starts_at: row.figures
+        for row in DashboardHour.objects.filter(
+            site=day.site, starts_at__gte=hours[0], starts_at__lte=hours[-1]
+        ).only("starts_at", "figures")
+    }
+    if missing := [hour for hour in hours if hour not in found]:
+        made = live_parts(day, missing[0], missing[-1] + HOUR, hourly=True)
+        DashboardHour.objects.bulk_create(
+            [DashboardHour(site=day.site, starts_at=hour, figures=made[hour]) for hour in missing],
+            ignore_conflicts=True,
+        )
+        found |= {hour: made[hour] for hour in missing}
+    return reduce(add_parts, (found[hour] for hour in hours), empty_parts()), hours[-1] + HOUR
+
+
 def forget_days(*moments: datetime) -> None:
-    """Drop the roll-ups of the days these moments fall in, at every site (any time zone)."""
-    now = timezone.now()
-    if days := {
-        moment.date() + timedelta(shift)
-        for moment in moments
-        if moment is not None and moment <= now - GRACE
-        for shift in (-1, 0, 1)
-    }:
-        DashboardDay.objects.filter(day__in=days).delete()
+    """Drop the roll-ups of the days and hours these moments fall in, at every site (any time
+    zone)."""
+    moments = [moment for moment in moments if moment and moment <= timezone.now() - GRACE]
+    if not moments:
+        return
+    DashboardDay.objects.filter(
+        day__in={moment.date() + timedelta(shift) for moment in moments for shift in (-1, 0, 1)}
+    ).delete()
+    # Every hour from the first moment's to the last one's: an export passes hundreds of
+    # moments, and an hour dropped needlessly is only counted again.
+    DashboardHour.objects.filter(
+        starts_at__gt=min(moments) - HOUR, starts_at__lte=max(moments)
+    ).delete()
 
 
 # What each source row's day is, and the fields whose change alters the figures of that day
@@ -305,7 +377,9 @@ def summarise(period: Period, days: dict[date, dict]) -> dict:
         "grade_mix": sorted(total["grades"].items()),
         "disposition_mix": [
             (Outcome(outcome).label, n)
-            for outcome, n in sorted(total["outcomes"].items(), key=lambda item: -item[1])
+            for outcome, n in sorted(
+                total["outcomes"].items(), key=lambda item: (-item[1], item[0])
+            )
         ],
         "value": {"returned": total["returned"], "recovered": total["recovered"]},
         "lead_time": {

@@ -539,3 +539,35 @@ class DashboardDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.site or 'every site'}"
+
+
+class DashboardHour(models.Model):
+    """One finished hour of an unfinished day's dashboard figures, for one site or every site.
+
+    Today's figures add up the rows of its finished hours and count only the rest of the day
+    live; dashboard.py says when a row is made and when dropped. Rows older than a couple of
+    days are deleted once their days are rolled up into DashboardDay.
+    """
+
+    site = models.ForeignKey(
+        "returns_desk.Site", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    figures = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "starts_at"],
+                condition=Q(site__isnull=False),
+                name="dashboard_site_hour",
+            ),
+            models.UniqueConstraint(
+                fields=["starts_at"],
+                condition=Q(site__isnull=True),
+                name="dashboard_every_site_hour",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d %H:%M} {self.site or 'every site'}"

@@ -62,10 +62,11 @@ SHIPPABLE = {Status.DISPOSED, Status.PUT_AWAY}
 
 def _lock_item(item: ReturnItem) -> ReturnItem:
     # Joins are nullable (a unit held at receiving has no RMA line): lock only the unit's row.
-    # The parcel's RMA is for its history event's webhook payload, so that is not read again.
+    # The parcel's RMA is for its history event's webhook payload, so that is not read again;
+    # the refund is for _write_refund, which the unit's lock covers.
     return (
         ReturnItem.objects.select_for_update(of=("self",))
-        .select_related(*ITEM_RELATED, "parcel__rma")
+        .select_related(*ITEM_RELATED, "parcel__rma", "refund")
         .get(pk=item.pk)
     )
 
@@ -149,7 +150,9 @@ def _write_refund(
     the customer (e-mail, tracking page) through the core's outbox.
     """
     item = disposition.item
-    refund = RefundInstruction.objects.select_for_update().filter(item=item).first()
+    # Read with the unit's lock (_lock_item). A pending refund leaves 'pending' only here, under
+    # that lock, and export_refunds touches released ones only: no lock of its own is needed.
+    refund = getattr(item, "refund", None)
     if refund is not None and refund.status != RefundInstruction.Status.PENDING:
         return refund
     amount = refund_for(item, disposition.refund_treatment, disposition.grade_code)

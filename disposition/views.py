@@ -25,7 +25,7 @@ from returns_desk.views import Outcome as Notice
 
 from . import services
 from .forms import ApprovalForm, CloseLotForm, DecideForm, RepairForm, ScanForm
-from .models import Disposition, Lot, Outcome, RefundInstruction, RepairOrder
+from .models import Disposition, Lot, Outcome, RepairOrder
 from .selectors import ITEM_RELATED, active_disposition, recommend, refund_for
 
 DECIDE = "disposition.decide_disposition"
@@ -44,7 +44,12 @@ def _station(request: HttpRequest):
     return station if station and station.can_inspect else None
 
 
-def _context(request: HttpRequest, item: ReturnItem | None, notice: Notice | None) -> dict:
+def _context(
+    request: HttpRequest,
+    item: ReturnItem | None,
+    notice: Notice | None,
+    decided: Disposition | None = None,
+) -> dict:
     station = _station(request)
     context = {
         "outcome": notice,
@@ -70,10 +75,12 @@ def _context(request: HttpRequest, item: ReturnItem | None, notice: Notice | Non
         ]
         context["override_reasons"] = Disposition.OverrideReason.choices
         return context
-    disposition = active_disposition(item)
+    # Right after a decision the service's rows are the current ones: no need to read them again.
+    disposition = decided or active_disposition(item)
     context["disposition"] = disposition
     if disposition is not None:
-        context["refund"] = RefundInstruction.objects.filter(item=item).first()
+        # Loaded with the unit where the service locked it; read here otherwise.
+        context["refund"] = getattr(item, "refund", None)
     if disposition is not None and disposition.status == Disposition.Status.DECIDED:
         context["label_barcode"] = code128_svg(item.lpn)
         if item.status == ReturnItem.Status.DISPOSED:
@@ -88,9 +95,11 @@ def _respond(
     *,
     status: int = 200,
     event: str = "",
+    decided: Disposition | None = None,
 ) -> HttpResponse:
     template = f"{TEMPLATE}#desk" if request.htmx else TEMPLATE
-    response = render(request, template, _context(request, item, notice), status=status)
+    context = _context(request, item, notice, decided)
+    response = render(request, template, context, status=status)
     if event and item is not None:
         trigger_client_event(response, event, {"lpn": item.lpn})
     return response
@@ -209,7 +218,7 @@ def decide(request: HttpRequest, lpn: str) -> HttpResponse:
         )
         words = {"lpn": item.lpn, "outcome": disposition.get_chosen_outcome_display().lower()}
         notice = Notice("warning", message % words)
-        return _respond(request, item, notice, event="overrideRequested")
+        return _respond(request, item, notice, event="overrideRequested", decided=disposition)
     message = _(
         "%(lpn)s: %(outcome)s → %(destination)s. Print the label (F8), put it away and scan"
         " %(code)s."
@@ -221,7 +230,7 @@ def decide(request: HttpRequest, lpn: str) -> HttpResponse:
         "code": disposition.put_away_code,
     }
     notice = Notice("success", message % words)
-    return _respond(request, item, notice, event="unitDisposed")
+    return _respond(request, item, notice, event="unitDisposed", decided=disposition)
 
 
 def _approval(request: HttpRequest, lpn: str, *, approve: bool) -> HttpResponse:

@@ -29,13 +29,12 @@ EMAILS = {
 
 def notify_customer(event: ItemEvent) -> None:
     if event.action in EMAILS:
-        transaction.on_commit(partial(send_customer_email, event.pk), robust=True)
+        transaction.on_commit(partial(send_customer_email, event), robust=True)
 
 
-def send_customer_email(event_pk: int) -> None:
-    event = ItemEvent.objects.select_related(
-        "parcel__rma", "item__parcel__rma", "item__product"
-    ).get(pk=event_pk)
+def send_customer_email(event: ItemEvent) -> None:
+    # The event as its service wrote it, with the rows it locked: after the commit they are
+    # what the customer is told, and reading them again would cost the clerk's request a query.
     rma = (event.parcel or event.item.parcel).rma
     if rma is None or not rma.customer_email:
         return

@@ -2,14 +2,16 @@
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
 from disposition import dashboard
 from disposition import services as disposition
-from disposition.models import DashboardDay, Disposition, RefundInstruction
+from disposition.models import DashboardDay, DashboardHour, Disposition, RefundInstruction
 from returns_desk.models import ItemEvent, ReturnItem, RMALine, Site
 from tests.factories import (
     ProductFactory,
@@ -163,9 +165,9 @@ def test_the_dashboard_costs_a_fixed_number_of_queries(
     supervisor_client, day, django_assert_max_num_queries
 ):
     # The first showing of the week rolls up its six finished days (one set of grouped
-    # queries for all six) and caches the recall figures; later ones read both back and count
-    # only today live.
-    with django_assert_max_num_queries(40):
+    # queries for all six) and today's finished hours (another), and caches the recall figures;
+    # later ones read them back and count only the rest of today live.
+    with django_assert_max_num_queries(50):
         supervisor_client.get("/supervisor/")
     with django_assert_max_num_queries(18):
         supervisor_client.get("/supervisor/")
@@ -247,3 +249,110 @@ def test_refunds_exported_after_the_roll_up_count_as_exported(day, clerk):
 
     released, exported = dashboard.figures(day)["refunds"][1:]
     assert (released["n"], exported["n"], exported["amount"]) == (0, 3, Decimal("60.00"))
+
+
+# Today adds up the roll-ups of its hours that ended at least GRACE ago and counts the rest live.
+
+# 15:20 in London on the fixture's day: the hours up to 15:00 are over, decision b (18:00) is not.
+AFTERNOON = MORNING.replace(hour=15, minute=20)
+
+
+def test_today_shows_what_a_live_count_shows_before_and_after_its_hours_are_rolled_up(day):
+    with time_machine.travel(AFTERNOON, tick=False):
+        for site in (day.site, None):
+            period = dashboard.Period(since=DAY - timedelta(days=6), until=DAY, site=site)
+            assert not DashboardHour.objects.filter(site=site).exists()
+            assert dashboard.figures(period) == _live(period)
+            assert DashboardHour.objects.filter(site=site).count() == 15  # 00:00 to 15:00
+            assert dashboard.figures(period) == _live(period)  # read back from the roll-ups
+        assert dashboard.figures(day)["lead_time"] == {"count": 3, "median": 6.0, "p90": 10.0}
+
+
+def test_an_hour_is_rolled_up_only_once_it_ended_grace_ago(day):
+    with time_machine.travel(AFTERNOON.replace(minute=5), tick=False):
+        assert dashboard.figures(day)["received_per_day"] == [(DAY, 6)]
+        assert DashboardHour.objects.filter(site=day.site).count() == 14  # 14:00-15:00 is live
+    with time_machine.travel(AFTERNOON.replace(minute=10), tick=False):
+        assert dashboard.figures(day)["received_per_day"] == [(DAY, 6)]
+        assert DashboardHour.objects.filter(site=day.site).count() == 15
+
+
+def test_today_reads_its_rolled_up_hours_back_in_two_queries(day, django_assert_max_num_queries):
+    week = dashboard.Period(since=DAY - timedelta(days=6), until=DAY, site=day.site)
+    with time_machine.travel(AFTERNOON, tick=False):
+        dashboard.parts(week)
+        # The finished days, today's finished hours, then seven grouped queries over the rest.
+        with django_assert_max_num_queries(9):
+            assert dashboard.parts(week)[DAY]["received"] == 6
+
+
+def test_a_back_dated_event_drops_the_roll_up_of_its_hour(day, clerk):
+    with time_machine.travel(AFTERNOON, tick=False):
+        assert dashboard.figures(day)["completed_per_day"] == [(DAY, 3)]
+        unit = ReturnItem.objects.filter(status=ReturnItem.Status.RECEIVED).first()
+
+        ItemEvent.objects.create(
+            item=unit,
+            action="imported",
+            to_status=ReturnItem.Status.DISPOSED,
+            user=clerk,
+            created_at=MORNING + timedelta(hours=3, minutes=59),
+        )
+
+        assert dashboard.figures(day)["completed_per_day"] == [(DAY, 4)]
+        assert dashboard.figures(day) == _live(day)
+
+
+def test_hours_run_on_from_midnight_in_a_half_hour_zone(clerk):
+    kolkata = ZoneInfo("Asia/Kolkata")  # UTC+05:30: its hours end at half past, UTC
+    station = StationFactory(code="DEL-01", site=SiteFactory(code="del", time_zone="Asia/Kolkata"))
+    for minutes in (10 * 60 + 15, 10 * 60 + 45, 11 * 60 + 20):
+        with time_machine.travel(
+            datetime.combine(DAY, datetime.min.time(), kolkata) + timedelta(minutes=minutes),
+            tick=False,
+        ):
+            make_unit_at(ReturnItem.Status.RECEIVED, station=station, user=clerk)
+    period = dashboard.Period(since=DAY, until=DAY, site=station.site)
+
+    with time_machine.travel(datetime(2026, 3, 10, 11, 50, tzinfo=kolkata), tick=False):
+        figures = dashboard.figures(period)
+
+        assert figures == _live(period)
+        assert figures["station_hours"] == {"hours": [10, 11], "rows": [("DEL-01", [2, 1])]}
+        hours = DashboardHour.objects.filter(site=station.site).order_by("starts_at")
+        assert [hour.starts_at.astimezone(kolkata).hour for hour in hours] == list(range(11))
+        assert hours.last().figures["received"] == 2
+
+
+def test_hours_are_deleted_once_their_day_is_rolled_up_and_two_days_old(day):
+    with time_machine.travel(AFTERNOON, tick=False):
+        dashboard.figures(day)
+    with time_machine.travel(AFTERNOON + timedelta(days=2), tick=False):
+        dashboard.figures(dashboard.Period(since=DAY, until=DAY + timedelta(days=2), site=day.site))
+
+        assert not DashboardHour.objects.filter(starts_at__lt=AFTERNOON).exists()
+        assert DashboardHour.objects.exists()  # today's, at this later date
+
+
+def test_rollup_dashboard_rebuild_counts_an_hour_again_after_a_bulk_load(day, clerk):
+    unit = ReturnItem.objects.filter(status=ReturnItem.Status.RECEIVED).first()
+    with time_machine.travel(AFTERNOON, tick=False):
+        call_command("rollup_dashboard", stdout=StringIO())
+        # bulk_create sends no signals, as when seed_bench or SQL loads rows.
+        ItemEvent.objects.bulk_create(
+            [
+                ItemEvent(
+                    item=unit,
+                    action="imported",
+                    to_status=ReturnItem.Status.DISPOSED,
+                    user=clerk,
+                    created_at=MORNING + timedelta(hours=3),
+                )
+            ]
+        )
+        assert dashboard.figures(day)["completed_per_day"] == [(DAY, 3)]
+
+        call_command("rollup_dashboard", "--rebuild", stdout=StringIO())
+
+        assert DashboardHour.objects.filter(site=day.site).count() == 15
+        assert dashboard.figures(day)["completed_per_day"] == [(DAY, 4)]

@@ -1,4 +1,4 @@
-"""Roll up the dashboard's finished days ahead of the first request that shows them.
+"""Roll up the dashboard's finished days and hours ahead of the first request that shows them.
 
 Run nightly (after midnight plus dashboard.GRACE at the sites) so no supervisor waits for a
 day's roll-up, and with --rebuild after writes that bypass model signals (seed_bench, SQL).
@@ -11,14 +11,14 @@ from django.utils import timezone
 
 from disposition import dashboard
 from disposition.forms import DashboardForm
-from disposition.models import DashboardDay
+from disposition.models import DashboardDay, DashboardHour
 from returns_desk.models import Site
 
 
 class Command(BaseCommand):
     help = (
         "Roll up the dashboard figures of the last DAYS finished days for every site and for "
-        "all sites together; --rebuild drops those roll-ups first."
+        "all sites together, and today's finished hours; --rebuild drops those roll-ups first."
     )
 
     def add_arguments(self, parser) -> None:
@@ -30,7 +30,9 @@ class Command(BaseCommand):
         since = today - timedelta(days=days)
         if rebuild:
             DashboardDay.objects.filter(day__gte=since - timedelta(1)).delete()
+            DashboardHour.objects.all().delete()
         for site in [None, *Site.objects.order_by("code")]:
-            # parts() rolls up every finished day of the period it is asked for.
+            # parts() rolls up every finished day of the period it is asked for, and today's
+            # finished hours.
             dashboard.parts(dashboard.Period(since=since, until=today, site=site))
             self.stdout.write(f"{site or 'every site'}: rolled up from {since}")
