@@ -1,6 +1,6 @@
 """Dashboard figures against a small day worked out by hand."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -322,6 +322,24 @@ def test_hours_run_on_from_midnight_in_a_half_hour_zone(clerk):
         hours = DashboardHour.objects.filter(site=station.site).order_by("starts_at")
         assert [hour.starts_at.astimezone(kolkata).hour for hour in hours] == list(range(11))
         assert hours.last().figures["received"] == 2
+
+
+def test_the_hour_a_clock_change_repeats_is_rolled_up_as_two_hours(station, clerk):
+    # 25 October 2026: London's clocks go back from 02:00 BST to 01:00 GMT; 01:30 comes twice.
+    autumn = date(2026, 10, 25)
+    for hour in (0, 1):
+        with time_machine.travel(datetime(2026, 10, 25, hour, 30, tzinfo=UTC), tick=False):
+            make_unit_at(ReturnItem.Status.RECEIVED, station=station, user=clerk)
+    period = dashboard.Period(since=autumn, until=autumn, site=station.site)
+
+    with time_machine.travel(datetime(2026, 10, 25, 3, 0, tzinfo=UTC), tick=False):
+        assert dashboard.figures(period) == _live(period)
+        stored = DashboardHour.objects.filter(site=station.site)
+        assert {row.starts_at: row.figures["received"] for row in stored} == {
+            datetime(2026, 10, 24, 23, tzinfo=UTC): 0,  # midnight BST
+            datetime(2026, 10, 25, 0, tzinfo=UTC): 1,  # 01:00 BST
+            datetime(2026, 10, 25, 1, tzinfo=UTC): 1,  # 01:00 GMT
+        }
 
 
 def test_hours_are_deleted_once_their_day_is_rolled_up_and_two_days_old(day):
