@@ -395,12 +395,19 @@ def receive_unit(
     parcel = _lock_open_parcel(parcel, station)
     if scan_token and (repeat := ReturnItem.objects.filter(scan_token=scan_token).first()):
         return repeat, False
-    rma = RMA.objects.select_for_update().get(pk=parcel.rma_id)
-    # The RMA as locked, not as read with the parcel: its status goes into the webhook.
-    parcel.rma = rma
+    # The RMA is locked with its lines in one statement (the only one that locks both, so the
+    # order cannot deadlock). An RMA without lines matches no scan: _match_line refuses it.
     lines = list(
-        rma.lines.select_for_update(of=("self",)).select_related("product").order_by("line_no")
+        RMALine.objects.select_for_update(of=("self", "rma"))
+        .select_related("product", "rma")
+        .filter(rma_id=parcel.rma_id)
+        .order_by("line_no")
     )
+    # The RMA as locked, not as read with the parcel: its status goes into the webhook.
+    rma = lines[0].rma if lines else parcel.rma
+    parcel.rma = rma
+    for line in lines:
+        line.rma = rma
     code, serial = canonical(code), canonical(serial)
     line = _match_line(lines, rma, code, serial)
     serial = serial or line.serial_number
