@@ -224,8 +224,9 @@ def live_parts(
 # command) once it ended in the period's time zone at least GRACE ago, so no transaction that
 # wrote into it can still be committing. Today, and a day within the grace, add up the roll-ups
 # of their hours that ended at least GRACE ago (made the same way: by the first request after
-# an hour ends) and aggregate only the rest of the day live, at most an hour and GRACE. A day's
-# hours run on from its start, so in a half-hour zone they end at half past (UTC).
+# an hour ends) and aggregate only the rest of the day live: the hour under way and the one
+# that ended less than GRACE ago. A day's hours run on from its start, sixty minutes each, so in
+# a half-hour zone they end at half past (UTC).
 # A row is dropped when something in its day or hour changes afterwards, and made again when
 # next shown: a unit, event or refund saved with a timestamp in a rolled-up day or hour (a late
 # or back-dated write), an inspection of that day superseded, a decision of that day approved,
