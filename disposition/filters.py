@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from inspection.models import Grade
+from returns_desk.configcache import cached
 from returns_desk.filters import QueueFilterSet
 
 from .models import Disposition, Outcome
@@ -20,8 +21,13 @@ ITEM_PATHS = {name: f"item__{path}" for name, path in UNIT_PATHS.items()} | {"un
 
 
 def grade_choices() -> list[tuple[str, str]]:
-    codes = sorted(set(Grade.objects.values_list("code", flat=True)))
-    return [(code, code) for code in codes]
+    # Every grade scale's codes: configuration, read from the cache on every queue page.
+    return cached(
+        "grade filter choices",
+        lambda: [
+            (code, code) for code in sorted(set(Grade.objects.values_list("code", flat=True)))
+        ],
+    )
 
 
 class DispositionQueueFilterSet(QueueFilterSet):

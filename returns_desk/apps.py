@@ -9,7 +9,15 @@ class ReturnsDeskConfig(AppConfig):
         from django.contrib.auth.models import Group, Permission, User
 
         from . import configcache, queues
-        from .models import ProductCategory, Program, ReasonCode, ReturnPolicy, Site, Station
+        from .models import (
+            ProductCategory,
+            Program,
+            QueueSLA,
+            ReasonCode,
+            ReturnPolicy,
+            Site,
+            Station,
+        )
         from .supervisor_views import EXCEPTION_QUEUE
 
         queues.register(EXCEPTION_QUEUE)
@@ -17,3 +25,5 @@ class ReturnsDeskConfig(AppConfig):
         # checklists and disposition rules name: what every station request reads.
         configcache.watch(User, Group, Permission, Site, Station)
         configcache.watch(Program, ReasonCode, ProductCategory, ReturnPolicy)
+        # The queues' SLA targets, which every queue page reads to mark late rows.
+        configcache.watch(QueueSLA)

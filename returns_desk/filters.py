@@ -8,10 +8,12 @@ matches an LPN, RMA number, order reference, tracking or serial exactly, on inde
 from datetime import datetime, time, timedelta
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .configcache import cached
 from .forms import ScanCodeField, date_picker
 from .models import (
     Parcel,
@@ -63,6 +65,26 @@ def unit_matches(code: str, prefix: str = "") -> Q:
     return Q(**{f"{prefix}pk__in": units})
 
 
+class ConfigChoiceFilter(django_filters.ModelChoiceFilter):
+    """A choice among configuration rows (sites, stations, programs, reasons).
+
+    The options come from the configuration cache: read for every queue page, they were four
+    queries (and four server-side cursors) a page for rows that change a few times a day. A
+    chosen value is still checked against the database.
+    """
+
+    @property
+    def field(self):
+        field = super().field
+        if not hasattr(field, "_choices"):
+            key = ("filter choices", field.queryset.model._meta.label, field.empty_label)
+            choices = cached(key, lambda: [(str(value), label) for value, label in field.choices])
+            # forms.ChoiceField's setter: django-filter's would wrap the list in a queryset
+            # iterator again.
+            forms.ChoiceField.choices.fset(field, choices)
+        return field
+
+
 class ScanFilter(django_filters.CharFilter):
     """Free text held to what a scanner can send, so a forged value gets a message, not a 500."""
 
@@ -84,16 +106,14 @@ class QueueFilterSet(django_filters.FilterSet):
     optional = ("site", "station", "program", "reason", "since", "until")
 
     q = ScanFilter(method="search", label=_("LPN, RMA, order, tracking or serial"))
-    site = django_filters.ModelChoiceFilter(
-        queryset=Site.objects.all(), method="by_path", label=_("Site")
-    )
-    station = django_filters.ModelChoiceFilter(
+    site = ConfigChoiceFilter(queryset=Site.objects.all(), method="by_path", label=_("Site"))
+    station = ConfigChoiceFilter(
         queryset=Station.objects.select_related("site"), method="by_path", label=_("Station")
     )
-    program = django_filters.ModelChoiceFilter(
+    program = ConfigChoiceFilter(
         queryset=Program.objects.all(), method="by_path", label=_("Program")
     )
-    reason = django_filters.ModelChoiceFilter(
+    reason = ConfigChoiceFilter(
         queryset=ReasonCode.objects.all(), method="by_path", label=_("Reason")
     )
     since = django_filters.DateFilter(method="by_date", label=_("From"), widget=date_picker())

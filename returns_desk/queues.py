@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import QuerySet
 from django_tables2 import A, Column
 from django_tables2 import utils as tables_utils
 
+from .configcache import cached
 from .exceptions import DomainError
 from .models import QueueSLA, Station
 
@@ -86,7 +88,10 @@ def registered() -> list[Queue]:
 
 def sla_hours(queue_key: str) -> dict[int | None, int]:
     """Hours per site id for a queue; key None is the target for sites without their own."""
-    return dict(QueueSLA.objects.filter(queue=queue_key).values_list("site_id", "hours"))
+    return cached(
+        ("sla", queue_key),
+        lambda: dict(QueueSLA.objects.filter(queue=queue_key).values_list("site_id", "hours")),
+    )
 
 
 def is_late(since: datetime | None, site_id: int | None, sla: dict, now: datetime) -> bool:
@@ -94,17 +99,29 @@ def is_late(since: datetime | None, site_id: int | None, sla: dict, now: datetim
     return since is not None and hours is not None and now - since > timedelta(hours=hours)
 
 
-def bounded_count(queryset: QuerySet, limit: int = COUNT_LIMIT) -> str:
-    """The number of rows as text, "999+" beyond the limit; one bounded query."""
-    count = queryset.order_by().values("pk")[: limit + 1].count()
-    return f"{limit}+" if count > limit else str(count)
+def bounded_counts(querysets: list[QuerySet], limit: int = COUNT_LIMIT) -> list[str]:
+    """The number of rows of each queryset as text, "999+" beyond the limit; one query.
+
+    Every supervisor page shows every queue's count: one round trip for them all, not one each.
+    """
+    parts, params = [], []
+    for queryset in querysets:
+        sql, bound = queryset.order_by().values("pk")[: limit + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS bounded)")
+        params.extend(bound)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        counts = cursor.fetchone()
+    return [f"{limit}+" if count > limit else str(count) for count in counts]
 
 
 def navigation(active: str = "") -> list[dict]:
     """Each queue with its (bounded) count, for the supervisor's navigation."""
+    listed = registered()
+    counts = bounded_counts([queue.queryset() for queue in listed])
     return [
-        {"queue": queue, "count": bounded_count(queue.queryset()), "active": queue.key == active}
-        for queue in registered()
+        {"queue": queue, "count": count, "active": queue.key == active}
+        for queue, count in zip(listed, counts, strict=True)
     ]
 
 

@@ -78,6 +78,15 @@ class PageByIds(TableQuerysetData):
         own = {"pk"} | {name for f in meta.concrete_fields for name in (f.name, f.attname)}
         return any(str(term).lstrip("-") not in own for term in self.data.query.order_by)
 
+    def order_by(self, aliases):
+        super().order_by(aliases)
+        # Rows that tie on the sort key (a station, a grade) keep one order from page to page:
+        # the id breaks the tie, the same way round so one index scan serves both.
+        terms = self.data.query.order_by
+        last = str(terms[-1]) if terms else "pk"
+        if last.lstrip("-") not in {"pk", "id"}:
+            self.data = self.data.order_by(*terms, "-pk" if last.startswith("-") else "pk")
+
     def __getitem__(self, key):
         if not isinstance(key, slice) or not self._sorted_by_a_join():
             return super().__getitem__(key)
