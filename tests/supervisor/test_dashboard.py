@@ -28,6 +28,8 @@ pytestmark = pytest.mark.django_db
 DAY = date(2026, 3, 10)
 # 08:00 in London (GMT in March): decisions up to ten hours later stay on the same day.
 MORNING = datetime(2026, 3, 10, 8, 0, tzinfo=ZoneInfo("Europe/London"))
+# 15:20 that day: the hours up to 15:00 are over, decision b's time (18:00) is still ahead.
+AFTERNOON = MORNING.replace(hour=15, minute=20)
 
 
 @pytest.fixture
@@ -166,11 +168,13 @@ def test_the_dashboard_costs_a_fixed_number_of_queries(
 ):
     # The first showing of the week rolls up its six finished days (one set of grouped
     # queries for all six) and today's finished hours (another), and caches the recall figures;
-    # later ones read them back and count only the rest of today live.
-    with django_assert_max_num_queries(50):
-        supervisor_client.get("/supervisor/")
-    with django_assert_max_num_queries(18):
-        supervisor_client.get("/supervisor/")
+    # later ones read them back and count only the rest of today live. Time stands still, so
+    # no hour ends between the two.
+    with time_machine.travel(AFTERNOON, tick=False):
+        with django_assert_max_num_queries(50):
+            supervisor_client.get("/supervisor/")
+        with django_assert_max_num_queries(18):
+            supervisor_client.get("/supervisor/")
 
 
 # Finished days are rolled up once and read back; today is live; a late change drops a roll-up.
@@ -252,9 +256,6 @@ def test_refunds_exported_after_the_roll_up_count_as_exported(day, clerk):
 
 
 # Today adds up the roll-ups of its hours that ended at least GRACE ago and counts the rest live.
-
-# 15:20 in London on the fixture's day: the hours up to 15:00 are over, decision b (18:00) is not.
-AFTERNOON = MORNING.replace(hour=15, minute=20)
 
 
 def test_today_shows_what_a_live_count_shows_before_and_after_its_hours_are_rolled_up(day):
