@@ -53,7 +53,7 @@ class ApprovalFilterSet(DispositionQueueFilterSet):
 
 class RepairFilterSet(DispositionQueueFilterSet):
     paths = ITEM_PATHS | {
-        "grade": "disposition__grade_code",
+        "grade": "grade_code",
         "outcome": "kind",
         "date": "opened_at",
     }

@@ -327,6 +327,9 @@ class Disposition(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     item = models.ForeignKey(ReturnItem, on_delete=models.PROTECT, related_name="dispositions")
+    # The unit's LPN (it never changes), so the approval queue sorts by it on its own index
+    # rather than joining every unit of the queue first.
+    lpn = models.CharField("LPN", max_length=20, editable=False)
     inspection = models.ForeignKey(
         Inspection, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -381,6 +384,9 @@ class Disposition(models.Model):
                 fields=["chosen_outcome", "decided_at"],
                 condition=Q(status="awaiting_approval"),
                 name="approval_outcome",
+            ),
+            models.Index(
+                fields=["lpn", "id"], condition=Q(status="awaiting_approval"), name="approval_lpn"
             ),
         ]
         constraints = [
@@ -486,6 +492,10 @@ class RepairOrder(models.Model):
     disposition = models.OneToOneField(
         Disposition, on_delete=models.PROTECT, related_name="repair_order"
     )
+    # The unit's LPN and the decision's grade, both fixed when the order opens: the repair queue
+    # sorts by them on its own indexes instead of joining a row per open order.
+    lpn = models.CharField("LPN", max_length=20, editable=False)
+    grade_code = models.CharField(max_length=10, blank=True, editable=False)
     kind = models.CharField(max_length=20, choices=[(o, o.label) for o in WORKSHOP_OUTCOMES])
     cycle = models.PositiveSmallIntegerField(help_text=_("1 for the unit's first repair."))
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
@@ -501,7 +511,13 @@ class RepairOrder(models.Model):
 
     class Meta:
         ordering = ["opened_at"]
-        indexes = [models.Index(fields=["status", "opened_at"], name="repair_queue")]
+        indexes = [
+            models.Index(fields=["status", "opened_at"], name="repair_queue"),
+            models.Index(fields=["lpn", "id"], condition=Q(status="open"), name="repair_lpn"),
+            models.Index(
+                fields=["grade_code", "id"], condition=Q(status="open"), name="repair_grade"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["item"], condition=Q(status="open"), name="one_open_repair_per_unit"

@@ -122,6 +122,8 @@ def _route(disposition: Disposition) -> None:
     if disposition.chosen_outcome in WORKSHOP_OUTCOMES:
         RepairOrder.objects.create(
             item=disposition.item,
+            lpn=disposition.lpn,
+            grade_code=disposition.grade_code,
             disposition=disposition,
             kind=disposition.chosen_outcome,
             cycle=RepairOrder.objects.filter(item=disposition.item)
@@ -258,6 +260,7 @@ def decide_disposition(
     try:
         disposition = Disposition.objects.create(
             item=item,
+            lpn=item.lpn,
             inspection=graded,
             grade_code=graded.grade_code if graded else "",
             rule=recommendation.rule,

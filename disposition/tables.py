@@ -12,12 +12,9 @@ def unit_columns(prefix: str = "") -> type[tables.Table]:
     """A mixin of the columns naming a unit reached through `prefix` (e.g. "item__")."""
 
     class UnitColumns(tables.Table):
-        lpn = LinkColumn(
-            "supervisor:unit",
-            accessor=f"{prefix}lpn",
-            verbose_name=gettext_lazy("LPN"),
-            order_by=f"{prefix}lpn",
-        )
+        # Every queue's row carries its unit's LPN (a decision and a work order copy it), so
+        # the sort needs no join.
+        lpn = LinkColumn("supervisor:unit", accessor="lpn", verbose_name=gettext_lazy("LPN"))
         sku = tables.Column(
             accessor=f"{prefix}product__sku",
             verbose_name=gettext_lazy("SKU"),
@@ -150,9 +147,7 @@ class RepairTable(ItemColumns, QueueTable):
     age = AgeColumn(accessor="opened_at")
     kind = tables.Column(verbose_name=gettext_lazy("Work"))
     cycle = tables.Column(verbose_name=gettext_lazy("Cycle"), attrs={"td": {"class": "num"}})
-    grade = tables.Column(
-        accessor="disposition__grade_code", verbose_name=gettext_lazy("Grade"), default=""
-    )
+    grade = tables.Column(accessor="grade_code", verbose_name=gettext_lazy("Grade"), default="")
 
     class Meta(QueueTable.Meta):
         sequence = ("select", "age", "lpn", "sku", "kind", "cycle", "grade", "...")

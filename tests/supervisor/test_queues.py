@@ -346,7 +346,7 @@ def two_of_each(make_inspected, override, unmatched_parcel, partner, station, cl
     Lot.objects.create(code="LOT-ZZZ", partner=other_partner, outcome="liquidate")
     assert lot.outcome != "liquidate"
     repair = RepairOrder.objects.order_by("pk").last()
-    RepairOrder.objects.filter(pk=repair.pk).update(kind="refurbish", cycle=2)
+    RepairOrder.objects.filter(pk=repair.pk).update(kind="refurbish", cycle=2, grade_code="D")
     Disposition.objects.filter(pk=repair.disposition_id).update(grade_code="D")
     ReturnItem.objects.filter(pk=repair.item_id).update(station=other_station)
     parked = services.park_unmatched_parcel(code="NOBODY-2", station=other_station, user=clerk)
@@ -392,6 +392,18 @@ def test_each_sortable_column_sorts_the_rows_both_ways(supervisor_client, two_of
         assert sorted(ids) == sorted(sort_keys)
         assert len(set(keys)) > 1, f"the rows of {key} do not differ by {column}"
         assert keys == sorted(keys, reverse=descending), sort
+
+
+def test_a_decision_and_its_work_order_carry_the_units_lpn_and_grade_they_sort_by(
+    make_inspected, override, rules, config, station, clerk
+):
+    waiting = override()
+    item = make_inspected("C")
+    decided, _ = disposition.decide_disposition(item=item, station=station, user=clerk)
+
+    repair = RepairOrder.objects.get(disposition=decided)
+    assert waiting.lpn == waiting.item.lpn
+    assert (repair.lpn, repair.grade_code) == (item.lpn, "C")
 
 
 # --- CSV ----------------------------------------------------------------------------------------

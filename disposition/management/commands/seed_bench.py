@@ -128,7 +128,7 @@ def _clone(model: type[models.Model], spans: dict, clones: int) -> int:
         elif isinstance(field, models.UUIDField):
             expressions.append("NULL")
         elif isinstance(field, models.CharField) and (
-            field.unique or field.name in {"serial_number", "order_reference"}
+            field.unique or field.name in {"serial_number", "order_reference", "lpn"}
         ):
             # Identifiers stay unique (and serials distinct) with the clone number appended.
             expressions.append(f"CASE WHEN {column} = '' THEN '' ELSE {column} || '-' || k END")
