@@ -7,6 +7,7 @@ serialises writers and the one-active-inspection constraint holds the promise on
 """
 
 from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
@@ -32,6 +33,8 @@ from .exceptions import (
 from .models import Answer, Inspection, Photo
 from .photos import prepare_photo
 from .selectors import checklist, grade_marks, mark_answers, scale_for
+
+EARNED_PLACES = Decimal(1).scaleb(-Answer._meta.get_field("earned").decimal_places)
 
 Status = ReturnItem.Status
 SUPERVISE = "returns_desk.supervise_returns"
@@ -212,14 +215,21 @@ def submit_inspection(
     """
     item = _lock_item(inspection.item)
     inspection = _lock_open_inspection(inspection, item, station)
-    _record(inspection, item, answers, notes, photos)
-    # Read back as stored: the grade is computed from the rounded shares the database keeps.
-    _complete(inspection, item, list(inspection.answers.all()), station=station, user=user)
+    recorded = _record(inspection, item, answers, notes, photos)
+    _complete(inspection, item, recorded, station=station, user=user)
     return inspection
 
 
-def _record(inspection, item, answers, notes, photos) -> None:
-    """Save answers, notes and photos on the locked inspection."""
+def _as_stored(share: Decimal | None) -> Decimal | None:
+    # Rounded here to the column's places, half away from zero as PostgreSQL rounds numeric:
+    # the database keeps exactly this, so the grade computed from it is the one a re-read gives.
+    if share is None:
+        return None
+    return share.quantize(EARNED_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _record(inspection, item, answers, notes, photos) -> list[Answer]:
+    """Save answers, notes and photos on the locked inspection; return its answers as stored."""
     marks, errors = mark_answers(item, checklist(item), answers)
     if errors:
         message = ngettext(
@@ -231,7 +241,8 @@ def _record(inspection, item, answers, notes, photos) -> None:
     files = [prepare_photo(photo) for photo in photos]
     # The inspection's row lock keeps its answers from changing under us, so the earlier
     # answers are read once and the new ones written in one INSERT.
-    recorded = {answer.criterion_id: answer for answer in inspection.answers.all()}
+    stored = list(inspection.answers.all())
+    recorded = {answer.criterion_id: answer for answer in stored}
     new = []
     for criterion, answer in marks:
         values = {
@@ -241,7 +252,7 @@ def _record(inspection, item, answers, notes, photos) -> None:
             "critical": criterion.critical,
             "order": criterion.order,
             "value": answer.value,
-            "earned": answer.earned,
+            "earned": _as_stored(answer.earned),
             "failed": answer.failed,
         }
         earlier = recorded.get(criterion.pk)
@@ -257,6 +268,7 @@ def _record(inspection, item, answers, notes, photos) -> None:
     if notes != inspection.notes:
         inspection.notes = notes
         inspection.save(update_fields=["notes"])
+    return [*stored, *new]
 
 
 def _complete(inspection, item, answers: list[Answer], *, station, user) -> None:

@@ -309,3 +309,23 @@ def test_reopening_a_unit_without_a_disposition_is_refused(station, supervisor, 
     item = make_unit_at(Status.INSPECTED, station=station, user=supervisor, product=product)
     with pytest.raises(NotInspectable):
         services.reopen_unit(item=item, reason="why not", user=supervisor)
+
+
+def test_a_submitted_score_is_the_one_its_stored_answers_give(station, clerk, scale):
+    # 50 of 101 is 0.4950495...: 49.50 as it is, but the answer keeps six places (0.495050),
+    # and any later reading of the answers scores 49.51. The grade must agree with them.
+    category = CategoryFactory(code="odd", name="Odd")
+    criterion = CriterionFactory(category=category, kind="scale", scale_max=101)
+    product = ProductFactory(category=category)
+    item = make_unit_at(Status.RECEIVED, station=station, user=clerk, product=product)
+    inspection = services.start_inspection(lpn=item.lpn, station=station, user=clerk)
+
+    done = services.submit_inspection(
+        inspection=inspection, answers={criterion.pk: "50"}, station=station, user=clerk
+    )
+
+    stored = Answer.objects.get(inspection=done)
+    assert stored.earned == Decimal("0.495050")
+    assert done.score == Decimal("49.51")
+    done.refresh_from_db()
+    assert done.score == Decimal("49.51")
