@@ -385,8 +385,20 @@ class Disposition(models.Model):
                 condition=Q(status="awaiting_approval"),
                 name="approval_outcome",
             ),
-            models.Index(
-                fields=["lpn", "id"], condition=Q(status="awaiting_approval"), name="approval_lpn"
+            # The approval queue sorted by any column of its own: one small index each.
+            *(
+                models.Index(
+                    fields=[column, "id"],
+                    condition=Q(status="awaiting_approval"),
+                    name=f"approval_{column}"[:30],
+                )
+                for column in (
+                    "lpn",
+                    "grade_code",
+                    "recommended_outcome",
+                    "chosen_outcome",
+                    "override_reason",
+                )
             ),
         ]
         constraints = [
@@ -517,6 +529,8 @@ class RepairOrder(models.Model):
             models.Index(
                 fields=["grade_code", "id"], condition=Q(status="open"), name="repair_grade"
             ),
+            models.Index(fields=["kind", "id"], condition=Q(status="open"), name="repair_kind"),
+            models.Index(fields=["cycle", "id"], condition=Q(status="open"), name="repair_cycle"),
         ]
         constraints = [
             models.UniqueConstraint(
