@@ -28,7 +28,9 @@ from .tables import (
     RepairTable,
 )
 
-UNIT_RELATED = ("product", "station", "rma_line__rma__program", "rma_line__reason")
+# The rows' own relations are joined; configuration (stations, programs, reasons) comes from the
+# cache (the tables' cached_relations).
+UNIT_RELATED = ("product", "rma_line__rma")
 ITEM_RELATED = tuple(f"item__{path}" for path in UNIT_RELATED)
 
 
@@ -74,7 +76,6 @@ def open_lots():
     )
     return (
         Lot.objects.filter(status=Lot.Status.OPEN)
-        .select_related("partner")
         .order_by("opened_at", "pk")
         # A correlated count, not a join with GROUP BY: the navigation badge counts open lots
         # on every supervisor page, and must not aggregate every decision in them to do so.
@@ -116,6 +117,7 @@ QUEUES = (
         queryset=awaiting_disposition,
         table=AwaitingDispositionTable,
         filterset=AwaitingDispositionFilterSet,
+        counted=lambda: units_in(ReturnItem.Status.INSPECTED),
     ),
     queues.Queue(
         key="awaiting_approval",

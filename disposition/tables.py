@@ -46,6 +46,10 @@ def unit_columns(prefix: str = "") -> type[tables.Table]:
             order_by=f"{prefix}station__code",
         )
 
+        cached_relations = tuple(
+            f"{prefix}{path}" for path in ("station", "rma_line__rma__program", "rma_line__reason")
+        )
+
     return UnitColumns
 
 
@@ -121,6 +125,7 @@ class ApprovalTable(ItemColumns, QueueTable):
 
 class LotTable(QueueTable):
     queue_key = "open_lots"
+    cached_relations = ("partner",)
     age = AgeColumn(accessor="opened_at")
     code = tables.Column(verbose_name=gettext_lazy("Lot"))
     partner = tables.Column(

@@ -66,7 +66,7 @@ def open_exceptions():
     # Queues list the longest-waiting first, unless the supervisor sorts otherwise.
     return (
         ReceivingException.objects.filter(status=ReceivingException.Status.OPEN)
-        .select_related("station", "parcel__rma", "item")
+        .select_related("parcel__rma", "item")
         .order_by("raised_at", "pk")
     )
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tables2.data import TableQuerysetData
 
-from . import queues
+from . import configcache, queues
 from .models import ReceivingException
 
 
@@ -73,6 +73,10 @@ class PageByIds(TableQuerysetData):
     one query is fast already (an index serves the sort), so it stays one query.
     """
 
+    def __init__(self, data, *, cached_relations: tuple[str, ...] = ()):
+        super().__init__(data)
+        self.cached_relations = cached_relations
+
     def _sorted_by_a_join(self) -> bool:
         meta = self.data.model._meta
         own = {"pk"} | {name for f in meta.concrete_fields for name in (f.name, f.attname)}
@@ -88,12 +92,44 @@ class PageByIds(TableQuerysetData):
             self.data = self.data.order_by(*terms, "-pk" if last.startswith("-") else "pk")
 
     def __getitem__(self, key):
-        if not isinstance(key, slice) or not self._sorted_by_a_join():
+        if not isinstance(key, slice):
             return super().__getitem__(key)
-        ids = list(self.data.values_list("pk", flat=True)[key])
-        rows = self.data.order_by().in_bulk(ids)
-        # A row that left the queue between the two queries (approved meanwhile) is left out.
-        return [rows[pk] for pk in ids if pk in rows]
+        if self._sorted_by_a_join():
+            ids = list(self.data.values_list("pk", flat=True)[key])
+            found = self.data.order_by().in_bulk(ids)
+            # A row that left the queue between the two queries (approved meanwhile) is left out.
+            rows = [found[pk] for pk in ids if pk in found]
+        else:
+            rows = list(super().__getitem__(key))
+        for path in self.cached_relations:
+            attach_configuration(rows, self.data.model, path)
+        return rows
+
+
+def attach_configuration(rows: list, model: type, path: str) -> None:
+    """Give each row the configuration row its `path` names (a station, a program), from the cache.
+
+    Joined into the page's query instead, every such table adds to what PostgreSQL plans for
+    each page: a queue's nine-table join took 9 ms to plan for 1 ms of work.
+    """
+    *parents, name = path.split("__")
+    for bit in parents:
+        model = model._meta.get_field(bit).related_model
+    related = model._meta.get_field(name).related_model
+    by_id = configcache.cached(
+        ("rows by id", related._meta.label),
+        lambda: {row.pk: row for row in related._default_manager.all()},
+    )
+    for row in rows:
+        parent = row
+        for bit in parents:
+            parent = getattr(parent, bit)
+            if parent is None:
+                break
+        else:
+            related_id = getattr(parent, f"{name}_id")
+            if related_id is not None:
+                setattr(parent, name, by_id[related_id])
 
 
 # Only what a render method asks for is passed, as django-tables2 does (its names for them).
@@ -157,6 +193,9 @@ class QueueTable(tables.Table):
 
     queue_key = ""
     site_accessor = ""
+    # Relations to configuration (stations, programs, reasons) the rows show, taken from the
+    # configuration cache rather than joined (see attach_configuration).
+    cached_relations: tuple[str, ...] = ()
 
     select = tables.CheckBoxColumn(
         accessor="pk",
@@ -177,7 +216,7 @@ class QueueTable(tables.Table):
         template_name = "returns_desk/table.html"
 
     def __init__(self, data, **kwargs):
-        super().__init__(PageByIds(data), **kwargs)
+        super().__init__(PageByIds(data, cached_relations=self.cached_relations), **kwargs)
         self.now = timezone.now()
         self._sla = None
         self._select_attrs = None
@@ -222,6 +261,7 @@ class QueueTable(tables.Table):
 class ExceptionTable(QueueTable):
     queue_key = "exceptions"
     site_accessor = "station__site_id"
+    cached_relations = ("station",)
 
     age = AgeColumn(accessor="raised_at")
     kind = tables.Column(verbose_name=gettext_lazy("Kind"))

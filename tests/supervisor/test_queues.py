@@ -570,6 +570,18 @@ def test_a_new_sla_marks_rows_late_at_once(supervisor_client, station, clerk):
     assert late_rows(supervisor_client.get(queue_url("awaiting_inspection"))) == [late.lpn]
 
 
+def test_a_renamed_station_shows_in_the_queue_at_once(supervisor_client, station, clerk):
+    received(station, clerk)
+    rows = page(supervisor_client.get(queue_url("awaiting_inspection"))).split("<tbody", 1)[1]
+    assert "RCV-01" in rows
+
+    station.code = "DOCK-7"
+    station.save()
+
+    rows = page(supervisor_client.get(queue_url("awaiting_inspection"))).split("<tbody", 1)[1]
+    assert "DOCK-7" in rows and "RCV-01" not in rows
+
+
 def test_rows_that_tie_on_the_sort_key_keep_their_order_by_id_both_ways(
     supervisor_client, station, clerk
 ):
