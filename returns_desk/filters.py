@@ -126,6 +126,14 @@ class QueueFilterSet(django_filters.FilterSet):
                 del self.filters[name]
 
     def by_path(self, queryset, name, value):
+        if name == "site" and "station" in self.paths:
+            # A site is its stations: by their ids the queue's station index answers, where a
+            # join to the stations walks the whole queue (a site with none of it: 50-350 ms).
+            stations = cached(
+                ("station ids of site", value.pk),
+                lambda: list(Station.objects.filter(site=value).values_list("pk", flat=True)),
+            )
+            return queryset.filter(**{f"{self.paths['station']}__in": stations})
         return queryset.filter(**{self.paths[name]: value})
 
     def by_date(self, queryset, name, value):

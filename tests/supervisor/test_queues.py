@@ -14,7 +14,13 @@ from disposition import services as disposition
 from disposition.models import Disposition, Lot, RepairOrder
 from returns_desk import services
 from returns_desk.models import QueueSLA, ReceivingException, ReturnItem
-from tests.factories import ProgramFactory, StationFactory, UserFactory, make_unit_at
+from tests.factories import (
+    ProgramFactory,
+    SiteFactory,
+    StationFactory,
+    UserFactory,
+    make_unit_at,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +109,19 @@ def test_the_queue_filters_by_station_program_and_scanned_code(supervisor_client
     assert there.lpn in by_station and here.lpn not in by_station
     assert recall.lpn in by_program and here.lpn not in by_program
     assert here.lpn in by_rma and there.lpn not in by_rma and recall.lpn not in by_rma
+
+
+def test_the_queue_filters_by_site_even_a_site_without_a_station(supervisor_client, station, clerk):
+    rotterdam = StationFactory(code="RCV-01", site=SiteFactory(code="rtm", name="Rotterdam DC"))
+    here, there = received(station, clerk)[0], received(rotterdam, clerk)[0]
+    empty = SiteFactory(code="par", name="Paris DC")
+    url = queue_url("awaiting_inspection")
+
+    by_site = page(supervisor_client.get(url, {"site": rotterdam.site_id}))
+    nowhere = supervisor_client.get(url, {"site": empty.pk})
+
+    assert there.lpn in by_site and here.lpn not in by_site
+    assert nowhere.status_code == 200 and shown_ids(nowhere) == []
 
 
 def test_the_queue_filters_by_grade_and_outcome(supervisor_client, make_inspected, override):
