@@ -8,6 +8,13 @@ logs bench users in (session cookie + CSRF token) and drives each endpoint for D
 seconds with CONNECTIONS client processes (one keep-alive-free connection per request, as
 gunicorn's sync workers close them). State-changing endpoints consume prepared work, and
 only the measured request of each cycle is timed (see FLOWS). It prints a Markdown table.
+
+By default every connection sends its next request as soon as the last one answered: the
+figures are those of a saturated server (both workers and PostgreSQL always busy), and
+requests/s is its capacity. With BENCH_PACED_RPS=R each connection starts at most R measured
+requests a second (the untimed requests of a cycle still go in between), so the latencies are
+those a clerk sees at that load rather than queueing behind the benchmark's own requests; GETs
+then go through the Python client too, since wrk cannot pace.
 """
 
 import http.client
@@ -28,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 DURATION = float(os.environ.get("BENCH_SECONDS", "12"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "2"))
+PACED_RPS = float(os.environ.get("BENCH_PACED_RPS", "0"))
 PASSWORD = "bench-password-1234"
 ENV = {
     **os.environ,
@@ -146,7 +154,16 @@ def prepare(connections: int) -> dict:
     return plan
 
 
+_next_start = 0.0  # per client process: when a paced connection may start its next request
+
+
 def timed(client, method, path, data=None, headers=None, samples=None):
+    global _next_start
+    if PACED_RPS:
+        now = time.perf_counter()
+        if now < _next_start:
+            time.sleep(_next_start - now)
+        _next_start = max(now, _next_start) + 1 / PACED_RPS
     started = time.perf_counter()
     status, body = client.request(method, path, data, headers)
     samples.append((time.perf_counter() - started, status))
@@ -372,17 +389,19 @@ def main():
             ("dashboard", sup, ["/supervisor/"], None),
             ("API RMA read", None, api, bearer),
         ]
-        print(f"\nconnections: {CONNECTIONS}, seconds per endpoint: {DURATION}\n")
+        pace = f"at most {PACED_RPS:g} measured requests/s each" if PACED_RPS else "saturated"
+        print(f"\nconnections: {CONNECTIONS} ({pace}), seconds per endpoint: {DURATION}\n")
         print("| endpoint | requests | errors | p50 ms | p95 ms | p99 ms | req/s |")
         print("| --- | --- | --- | --- | --- | --- | --- |", flush=True)
-        if shutil.which("wrk"):
+        if shutil.which("wrk") and not PACED_RPS:
             for name, user, paths, headers in gets:
                 client = Client()
                 if user:
                     client.login(user)
                 report(drive_wrk(f"{name} [wrk]", client, paths, headers))
         else:
-            print("wrk is not installed (apt-get install -y wrk): GETs use the Python client.")
+            if not PACED_RPS:
+                print("wrk is not installed (apt-get install -y wrk): GETs use the Python client.")
             for name, user, paths, headers in gets:
                 report(drive(name, flow_get, [(user, paths, headers)] * CONNECTIONS))
         # The POST flows below use the Python client; its own bare-view figure is their ceiling.
