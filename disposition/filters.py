@@ -13,8 +13,8 @@ from .models import Disposition, Outcome
 UNIT_PATHS = {
     "site": "station__site",
     "station": "station",
-    "program": "rma_line__rma__program",
-    "reason": "rma_line__reason",
+    "program": "program",
+    "reason": "reason",
     "date": "status_changed_at",
 }
 ITEM_PATHS = {name: f"item__{path}" for name, path in UNIT_PATHS.items()} | {"unit": "item__"}

@@ -484,6 +484,19 @@ class ReturnItem(models.Model):
     product = models.ForeignKey(
         Product, on_delete=models.PROTECT, null=True, blank=True, related_name="items"
     )
+    # The RMA line's program and reason, copied at receipt: the unit queues filter by them on
+    # their own indexes instead of joining lines and RMAs for every unit waiting.
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    reason = models.ForeignKey(
+        ReasonCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     scanned_code = models.CharField(max_length=64)
     serial_number = models.CharField(max_length=60, blank=True)
     status = models.CharField(max_length=20, choices=Status, default=Status.RECEIVED)
@@ -508,6 +521,12 @@ class ReturnItem(models.Model):
             models.Index(fields=["status", "lpn"], name="item_status_lpn"),
             models.Index(
                 fields=["status", "station", "status_changed_at"], name="item_status_station_age"
+            ),
+            models.Index(
+                fields=["status", "program", "status_changed_at"], name="item_status_program_age"
+            ),
+            models.Index(
+                fields=["status", "reason", "status_changed_at"], name="item_status_reason_age"
             ),
             models.Index(fields=["station", "-received_at"], name="item_station_recent"),
             # The dashboard counts units received in a period at every site.

@@ -435,6 +435,8 @@ def receive_unit(
             lpn=next_lpn(),
             parcel=parcel,
             rma_line=line,
+            program_id=rma.program_id,
+            reason_id=line.reason_id,
             product=line.product,
             scanned_code=code,
             serial_number=serial,

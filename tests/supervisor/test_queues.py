@@ -16,6 +16,7 @@ from returns_desk import services
 from returns_desk.models import QueueSLA, ReceivingException, ReturnItem
 from tests.factories import (
     ProgramFactory,
+    ReasonFactory,
     SiteFactory,
     StationFactory,
     UserFactory,
@@ -411,6 +412,22 @@ def test_each_sortable_column_sorts_the_rows_both_ways(supervisor_client, two_of
         assert sorted(ids) == sorted(sort_keys)
         assert len(set(keys)) > 1, f"the rows of {key} do not differ by {column}"
         assert keys == sorted(keys, reverse=descending), sort
+
+
+def test_a_received_unit_carries_its_rma_lines_program_and_reason_the_queues_filter_by(
+    supervisor_client, station, clerk
+):
+    unit = received(station, clerk)[0]
+    other_reason = ReasonFactory(code="too-late", name="Arrived too late")
+
+    by_reason = page(
+        supervisor_client.get(queue_url("awaiting_inspection"), {"reason": unit.reason_id})
+    )
+    by_other = supervisor_client.get(queue_url("awaiting_inspection"), {"reason": other_reason.pk})
+
+    assert unit.program_id == unit.rma_line.rma.program_id is not None
+    assert unit.reason_id == unit.rma_line.reason_id is not None
+    assert unit.lpn in by_reason and shown_ids(by_other) == []
 
 
 def test_a_decision_and_its_work_order_carry_the_units_lpn_and_grade_they_sort_by(
