@@ -432,6 +432,15 @@ class ReceivingException(models.Model):
             models.Index(fields=["status", "raised_at"], name="exception_queue_age"),
             models.Index(fields=["status", "scanned_code"], name="exception_queue_code"),
             models.Index(fields=["status", "station", "raised_at"], name="exception_queue_station"),
+            # The queue sorted by kind or scanned code, ties broken by id (stable pages).
+            models.Index(
+                fields=["kind", "id"], condition=Q(status="open"), name="exception_open_kind"
+            ),
+            models.Index(
+                fields=["scanned_code", "id"],
+                condition=Q(status="open"),
+                name="exception_open_code",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
