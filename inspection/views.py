@@ -18,7 +18,7 @@ from django_htmx.http import retarget, trigger_client_event
 
 from returns_desk.exceptions import DomainError
 from returns_desk.models import ReturnItem
-from returns_desk.stations import station_required
+from returns_desk.stations import newest, station_required
 from returns_desk.views import Outcome
 
 from . import services
@@ -111,9 +111,12 @@ def _context(
         "result": result,
         "reopen_lpn": reopen_lpn if request.user.has_perm(SUPERVISE) else "",
         "next_url": _disposition_url(result.item) if result else "",
-        "recent": Inspection.objects.filter(station=request.station, finished_at__isnull=False)
-        .select_related("item")
-        .order_by("-finished_at")[:RECENT_SHOWN]
+        "recent": newest(
+            Inspection.objects.filter(station=request.station, finished_at__isnull=False).order_by(
+                "-finished_at"
+            ),
+            RECENT_SHOWN,
+        ).select_related("item")
         if request.station
         else [],
     }

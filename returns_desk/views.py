@@ -31,7 +31,7 @@ from .forms import ExceptionUnitForm, ParkForm, ScanForm, StationForm
 from .labels import code128_svg
 from .middleware import STATION_SESSION_KEY
 from .models import ItemEvent, Parcel, ReceivingException, ReturnItem, RMALine
-from .stations import station_required
+from .stations import newest, station_required
 
 RECEIVE = "returns_desk.receive_returns"
 SUPERVISE = "returns_desk.supervise_returns"
@@ -119,9 +119,10 @@ def _desk_context(request: HttpRequest, parcel: Parcel | None, outcome: Outcome 
     # request.station is a lazy object that may wrap None (no station chosen yet).
     station = request.station or None
     recent = (
-        ItemEvent.objects.filter(station=station)
-        .select_related("item", "parcel__rma", "user")
-        .order_by("-created_at", "-pk")[: settings.RECENT_SCANS_SHOWN]
+        newest(
+            ItemEvent.objects.filter(station=station).order_by("-created_at", "-pk"),
+            settings.RECENT_SCANS_SHOWN,
+        ).select_related("item", "parcel__rma", "user")
         if station
         else []
     )

@@ -391,3 +391,24 @@ def test_the_preview_of_a_finished_inspection_says_so_in_the_scan_panel(
     assert response.status_code == 409
     assert response["HX-Retarget"] == "#scan-panel"
     assert "is not open here" in response.text
+
+
+def test_the_desk_lists_the_units_graded_here_newest_first(
+    clerk_client, station, clerk, product, checklist, monkeypatch
+):
+    monkeypatch.setattr("inspection.views.RECENT_SHOWN", 2)
+    graded_here = [
+        make_unit_at(Status.INSPECTED, station=station, user=clerk, product=product)
+        for _ in range(3)
+    ]
+    elsewhere = make_unit_at(
+        Status.INSPECTED, station=StationFactory(code="MIX-09"), user=UserFactory(), product=product
+    )
+
+    page = clerk_client.get(DESK).text
+    recent = page[page.index('id="recent-inspections"') :]
+
+    newest, second, oldest = graded_here[::-1]
+    assert newest.lpn in recent and second.lpn in recent
+    assert recent.index(newest.lpn) < recent.index(second.lpn)
+    assert oldest.lpn not in recent and elsewhere.lpn not in recent

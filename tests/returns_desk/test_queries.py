@@ -11,7 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from returns_desk import services
-from returns_desk.models import Counter, ReturnAuthorization, RMALine, TrackingNumber
+from returns_desk.models import (
+    Counter,
+    ReturnAuthorization,
+    ReturnItem,
+    RMALine,
+    TrackingNumber,
+)
 from tests.conftest import client_at_station
 from tests.factories import (
     PolicyFactory,
@@ -136,3 +142,22 @@ def test_a_unit_scan_costs_the_same_however_full_the_screen_is(client, django_as
     # lists.
     with django_assert_num_queries(16):
         assert scan().status_code == 200
+
+
+def test_the_desk_lists_this_stations_newest_scans_first(client, settings):
+    settings.RECENT_SCANS_SHOWN = 3
+    scan = ready_for_unit_scan(client, 1, received=4)
+    _, other_station, other_clerk = at_new_station(client.__class__(), 2)
+    other_rma = make_rma((ProductFactory(), 1))
+    open_parcel(other_rma, other_station, other_clerk)
+
+    page = scan().content.decode()
+    recent = page[page.index('id="recent-scans"') :]
+
+    lpns = list(ReturnItem.objects.order_by("-received_at", "-pk").values_list("lpn", flat=True))
+    shown = [lpn for lpn in lpns if lpn in recent]
+    # The unit just scanned and the two before it, newest first; not the older two, and
+    # nothing from the other station's parcel.
+    assert shown == lpns[:3]
+    assert recent.index(lpns[0]) < recent.index(lpns[1]) < recent.index(lpns[2])
+    assert other_rma.number not in recent
