@@ -47,16 +47,28 @@ class AwaitingDispositionFilterSet(DispositionQueueFilterSet):
     paths = UNIT_PATHS | {"grade": "current_inspection__grade_code"}
 
 
+# A decision and a work order carry their unit's program and reason (copied when created).
+OWN_KEYS = {"program": "program", "reason": "reason"}
+
+
 class ApprovalFilterSet(DispositionQueueFilterSet):
-    paths = ITEM_PATHS | {"grade": "grade_code", "outcome": "chosen_outcome", "date": "decided_at"}
+    paths = (
+        ITEM_PATHS
+        | OWN_KEYS
+        | {"grade": "grade_code", "outcome": "chosen_outcome", "date": "decided_at"}
+    )
 
 
 class RepairFilterSet(DispositionQueueFilterSet):
-    paths = ITEM_PATHS | {
-        "grade": "grade_code",
-        "outcome": "kind",
-        "date": "opened_at",
-    }
+    paths = (
+        ITEM_PATHS
+        | OWN_KEYS
+        | {
+            "grade": "grade_code",
+            "outcome": "kind",
+            "date": "opened_at",
+        }
+    )
 
 
 class LotFilterSet(DispositionQueueFilterSet):

@@ -327,9 +327,20 @@ class Disposition(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     item = models.ForeignKey(ReturnItem, on_delete=models.PROTECT, related_name="dispositions")
-    # The unit's LPN (it never changes), so the approval queue sorts by it on its own index
-    # rather than joining every unit of the queue first.
+    # The unit's LPN, program and reason (fixed at receipt), so the approval queue sorts and
+    # filters by them on its own indexes rather than joining every unit of the queue first.
     lpn = models.CharField("LPN", max_length=20, editable=False)
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    reason = models.ForeignKey(
+        ReasonCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     inspection = models.ForeignKey(
         Inspection, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -399,6 +410,15 @@ class Disposition(models.Model):
                     "chosen_outcome",
                     "override_reason",
                 )
+            ),
+            # ... and filtered by program or reason, oldest first.
+            *(
+                models.Index(
+                    fields=[column, "decided_at"],
+                    condition=Q(status="awaiting_approval"),
+                    name=f"approval_{column}_age",
+                )
+                for column in ("program", "reason")
             ),
         ]
         constraints = [
@@ -504,10 +524,22 @@ class RepairOrder(models.Model):
     disposition = models.OneToOneField(
         Disposition, on_delete=models.PROTECT, related_name="repair_order"
     )
-    # The unit's LPN and the decision's grade, both fixed when the order opens: the repair queue
-    # sorts by them on its own indexes instead of joining a row per open order.
+    # The unit's LPN, program and reason and the decision's grade, all fixed when the order
+    # opens: the repair queue sorts and filters by them on its own indexes instead of joining a
+    # row per open order.
     lpn = models.CharField("LPN", max_length=20, editable=False)
     grade_code = models.CharField(max_length=10, blank=True, editable=False)
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    reason = models.ForeignKey(
+        ReasonCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     kind = models.CharField(max_length=20, choices=[(o, o.label) for o in WORKSHOP_OUTCOMES])
     cycle = models.PositiveSmallIntegerField(help_text=_("1 for the unit's first repair."))
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
@@ -531,6 +563,12 @@ class RepairOrder(models.Model):
             ),
             models.Index(fields=["kind", "id"], condition=Q(status="open"), name="repair_kind"),
             models.Index(fields=["cycle", "id"], condition=Q(status="open"), name="repair_cycle"),
+            models.Index(
+                fields=["program", "opened_at"], condition=Q(status="open"), name="repair_program"
+            ),
+            models.Index(
+                fields=["reason", "opened_at"], condition=Q(status="open"), name="repair_reason"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -124,6 +124,8 @@ def _route(disposition: Disposition) -> None:
             item=disposition.item,
             lpn=disposition.lpn,
             grade_code=disposition.grade_code,
+            program_id=disposition.program_id,
+            reason_id=disposition.reason_id,
             disposition=disposition,
             kind=disposition.chosen_outcome,
             cycle=RepairOrder.objects.filter(item=disposition.item)
@@ -261,6 +263,8 @@ def decide_disposition(
         disposition = Disposition.objects.create(
             item=item,
             lpn=item.lpn,
+            program_id=item.program_id,
+            reason_id=item.reason_id,
             inspection=graded,
             grade_code=graded.grade_code if graded else "",
             rule=recommendation.rule,

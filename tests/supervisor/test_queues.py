@@ -430,7 +430,7 @@ def test_a_received_unit_carries_its_rma_lines_program_and_reason_the_queues_fil
     assert unit.lpn in by_reason and shown_ids(by_other) == []
 
 
-def test_a_decision_and_its_work_order_carry_the_units_lpn_and_grade_they_sort_by(
+def test_a_decision_and_its_work_order_carry_the_unit_keys_they_sort_and_filter_by(
     make_inspected, override, rules, config, station, clerk
 ):
     waiting = override()
@@ -438,8 +438,33 @@ def test_a_decision_and_its_work_order_carry_the_units_lpn_and_grade_they_sort_b
     decided, _ = disposition.decide_disposition(item=item, station=station, user=clerk)
 
     repair = RepairOrder.objects.get(disposition=decided)
-    assert waiting.lpn == waiting.item.lpn
-    assert (repair.lpn, repair.grade_code) == (item.lpn, "C")
+    unit = waiting.item
+    assert (waiting.lpn, waiting.program_id, waiting.reason_id) == (
+        unit.lpn,
+        unit.program_id,
+        unit.reason_id,
+    )
+    assert (repair.lpn, repair.grade_code, repair.program_id, repair.reason_id) == (
+        item.lpn,
+        "C",
+        item.program_id,
+        item.reason_id,
+    )
+    assert None not in (unit.program_id, unit.reason_id)
+
+
+def test_the_approval_and_repair_queues_filter_by_the_units_reason(
+    supervisor_client, make_inspected, override, rules, config, station, clerk
+):
+    waiting = override()
+    disposition.decide_disposition(item=make_inspected("C"), station=station, user=clerk)
+    repair = RepairOrder.objects.get()
+    other = ReasonFactory(code="too-late", name="Arrived too late")
+
+    for key, row in [("awaiting_approval", waiting), ("repairs", repair)]:
+        by_reason = shown_ids(supervisor_client.get(queue_url(key), {"reason": row.reason_id}))
+        by_other = shown_ids(supervisor_client.get(queue_url(key), {"reason": other.pk}))
+        assert (by_reason, by_other) == ([row.pk], []), key
 
 
 # --- CSV ----------------------------------------------------------------------------------------
