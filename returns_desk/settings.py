@@ -104,6 +104,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Every query here is a short OLTP read or write; PostgreSQL's JIT compiles any plan its
+    # estimates call expensive, and spent ~20 ms compiling a queue page's 10 ms query.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
     # IMMEDIATE takes the write lock when a transaction starts, so two stations never both read
