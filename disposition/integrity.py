@@ -6,11 +6,11 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.fields.json import KT
 
 from returns_desk import outbox
-from returns_desk.integrity import Check
+from returns_desk.integrity import Check, differs
 from returns_desk.models import OutboxEvent, ReturnItem
 
 from . import refunds
-from .models import Disposition, Lot, RefundInstruction
+from .models import Disposition, Lot, RefundInstruction, RepairOrder
 from .selectors import ITEM_RELATED, refund_for
 from .services import DECIDED_STATUSES
 
@@ -133,8 +133,23 @@ def lots_hold_only_decided_units() -> Iterator[str]:
         yield f"Outbox event {uuid} ({outbox.LOT_CLOSED}) names lot {code}, which is not closed."
 
 
+def copies_agree_with_their_unit() -> Iterator[str]:
+    """The unit's keys a decision and a work order copy so their queues sort and filter alone."""
+    unit_keys = ~Q(lpn=F("item__lpn"))
+    unit_keys |= differs("program", "item__program") | differs("reason", "item__reason")
+    stale_rows = (
+        (Disposition, "decision", unit_keys),
+        (RepairOrder, "work order", unit_keys | ~Q(grade_code=F("disposition__grade_code"))),
+    )
+    for model, kind, stale in stale_rows:
+        lpns = model.objects.filter(stale).values_list("item__lpn", flat=True).order_by("pk")
+        for lpn in lpns.iterator():
+            yield f"{lpn}'s {kind} copies an LPN, program, reason or grade that is not the unit's."
+
+
 CHECKS: list[Check] = [
     one_disposition_per_decided_unit,
     refunds_agree_with_policy,
     lots_hold_only_decided_units,
+    copies_agree_with_their_unit,
 ]

@@ -86,8 +86,32 @@ def outbox_events_have_a_cause() -> Iterator[str]:
         yield f"Outbox event {uuid} has an unknown type '{event_type}'."
 
 
+def differs(field: str, source: str) -> Q:
+    """Rows whose `field` is not what `source` holds, NULL included (SQL's IS DISTINCT FROM)."""
+    return (
+        Q(**{f"{field}__isnull": True, f"{source}__isnull": False})
+        | Q(**{f"{field}__isnull": False, f"{source}__isnull": True})
+        | Q(**{f"{field}__isnull": False, f"{source}__isnull": False}) & ~Q(**{field: F(source)})
+    )
+
+
+def units_carry_their_lines_program_and_reason() -> Iterator[str]:
+    """A unit's copy of its RMA's program and its line's reason (the queues filter by it)."""
+    stale = (
+        ReturnItem.objects.filter(rma_line__isnull=False)
+        .filter(
+            differs("program", "rma_line__rma__program") | differs("reason", "rma_line__reason")
+        )
+        .values_list("lpn", flat=True)
+        .order_by("pk")
+    )
+    for lpn in stale.iterator():
+        yield f"{lpn}'s program or reason is not its RMA line's, so queue filters miss it."
+
+
 CHECKS: list[Check] = [
     unit_status_matches_history,
     received_counts_match_units,
     outbox_events_have_a_cause,
+    units_carry_their_lines_program_and_reason,
 ]

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from disposition import services
-from disposition.models import Disposition, RefundInstruction
+from disposition.models import Disposition, RefundInstruction, RepairOrder
 from inspection import services as inspection
 from inspection.models import Inspection
 from returns_desk.models import OutboxEvent, ReturnItem, ReturnPolicy, RMALine
@@ -221,3 +221,35 @@ def test_closing_a_lot_leaves_out_a_unit_reopened_since(
     assert Disposition.objects.filter(lot=lot).count() == 1
     assert not Disposition.objects.filter(item=item, status__in=Disposition.ACTIVE).exists()
     assert _violations() == []
+
+
+def test_a_unit_whose_program_copy_went_stale_is_caught(flow):
+    item = flow["restocked"]
+    ReturnItem.objects.filter(pk=item.pk).update(program=None)
+
+    assert (
+        f"{item.lpn}'s program or reason is not its RMA line's, so queue filters miss it."
+        in _violations()
+    )
+
+
+@pytest.mark.parametrize("field", ["lpn", "program", "reason"])
+def test_a_decision_whose_copy_of_its_unit_went_stale_is_caught(flow, field):
+    item = flow["waiting"]
+    stale = {"lpn": "LPN-OTHER", "program": None, "reason": None}
+    Disposition.objects.filter(item=item).update(**{field: stale[field]})
+
+    assert (
+        f"{item.lpn}'s decision copies an LPN, program, reason or grade that is not the unit's."
+        in _violations()
+    )
+
+
+def test_a_work_order_whose_grade_copy_went_stale_is_caught(flow):
+    item = flow["on_bench"]
+    RepairOrder.objects.filter(item=item).update(grade_code="A")
+
+    assert (
+        f"{item.lpn}'s work order copies an LPN, program, reason or grade that is not the unit's."
+        in _violations()
+    )
