@@ -44,7 +44,7 @@ class AwaitingInspectionFilterSet(DispositionQueueFilterSet):
 
 
 class AwaitingDispositionFilterSet(DispositionQueueFilterSet):
-    paths = UNIT_PATHS | {"grade": "current_inspection__grade_code"}
+    paths = UNIT_PATHS | {"grade": "grade_code"}
 
 
 # A decision and a work order carry their unit's program and reason (copied when created).

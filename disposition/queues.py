@@ -4,7 +4,7 @@ Registered from DispositionConfig.ready, so the core's queue screens list them w
 importing this app.
 """
 
-from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy
 
@@ -42,19 +42,6 @@ def units_in(status: str):
         ReturnItem.objects.filter(status=status)
         .select_related(*UNIT_RELATED)
         .order_by("status_changed_at", "pk")
-    )
-
-
-def awaiting_disposition():
-    # One unsuperseded inspection per unit (a constraint), so the join adds no rows.
-    return (
-        units_in(ReturnItem.Status.INSPECTED)
-        .alias(
-            current_inspection=FilteredRelation(
-                "inspections", condition=Q(inspections__superseded=False)
-            )
-        )
-        .annotate(grade=F("current_inspection__grade_code"))
     )
 
 
@@ -114,10 +101,9 @@ QUEUES = (
     ),
     queues.Queue(
         key="awaiting_disposition",
-        queryset=awaiting_disposition,
+        queryset=lambda: units_in(ReturnItem.Status.INSPECTED),
         table=AwaitingDispositionTable,
         filterset=AwaitingDispositionFilterSet,
-        counted=lambda: units_in(ReturnItem.Status.INSPECTED),
     ),
     queues.Queue(
         key="awaiting_approval",

@@ -73,7 +73,8 @@ class AwaitingDispositionTable(UnitColumns, QueueTable):
     queue_key = "awaiting_disposition"
     site_accessor = "station__site_id"
     age = AgeColumn(accessor="status_changed_at")
-    grade = tables.Column(verbose_name=gettext_lazy("Grade"), default="")
+    # The unit's copy of its current grade, which an index sorts.
+    grade = tables.Column(accessor="grade_code", verbose_name=gettext_lazy("Grade"), default="")
 
     class Meta(QueueTable.Meta):
         sequence = ("select", "age", "lpn", "sku", "grade", "rma", "program", "reason", "station")

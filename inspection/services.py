@@ -150,6 +150,8 @@ def start_inspection(*, lpn: str, station: Station, user: AbstractBaseUser) -> I
         raise InspectedElsewhere(
             _("%(lpn)s was just opened at another station. Finish it there.") % {"lpn": lpn}
         ) from None
+    # The unit's copy of its current grade: none while the new inspection is open.
+    item.grade_code = ""
     move_item(
         item,
         to_status=Status.INSPECTING,
@@ -157,6 +159,7 @@ def start_inspection(*, lpn: str, station: Station, user: AbstractBaseUser) -> I
         user=user,
         station=station,
         details={"inspection": inspection.pk, **details},
+        also_update=("grade_code",),
     )
     return inspection
 
@@ -300,6 +303,7 @@ def _complete(inspection, item, answers: list[Answer], *, station, user) -> None
     inspection.save(
         update_fields=["score", "critical_failure", "grade", "grade_code", "finished_at"]
     )
+    item.grade_code = graded.grade_code
     move_item(
         item,
         to_status=Status.INSPECTED,
@@ -312,6 +316,7 @@ def _complete(inspection, item, answers: list[Answer], *, station, user) -> None
             "grade": graded.grade_code,
             "critical_failure": graded.critical_failure,
         },
+        also_update=("grade_code",),
     )
 
 

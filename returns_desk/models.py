@@ -506,6 +506,10 @@ class ReturnItem(models.Model):
         related_name="+",
         db_index=False,
     )
+    # The grade of its current (unsuperseded) inspection, blank until graded: written by
+    # inspection's services, so the awaiting-disposition queue sorts and filters by grade on its
+    # own index instead of joining every waiting unit's inspection.
+    grade_code = models.CharField(max_length=10, blank=True, editable=False)
     scanned_code = models.CharField(max_length=64)
     serial_number = models.CharField(max_length=60, blank=True)
     status = models.CharField(max_length=20, choices=Status, default=Status.RECEIVED)
@@ -536,6 +540,11 @@ class ReturnItem(models.Model):
             ),
             models.Index(
                 fields=["status", "reason", "status_changed_at"], name="item_status_reason_age"
+            ),
+            models.Index(
+                fields=["grade_code", "id"],
+                condition=Q(status="inspected"),
+                name="item_inspected_grade",
             ),
             models.Index(fields=["station", "-received_at"], name="item_station_recent"),
             # The dashboard counts units received in a period at every site.

@@ -65,9 +65,6 @@ class Queue:
     table: type
     filterset: type
     actions: tuple[BulkAction, ...] = field(default=())
-    # The same rows without what only the listing needs (an annotation's join), for the count
-    # every supervisor page shows.
-    counted: Callable[[], QuerySet] | None = None
 
     @property
     def title(self) -> str:
@@ -121,7 +118,7 @@ def bounded_counts(querysets: list[QuerySet], limit: int = COUNT_LIMIT) -> list[
 def navigation(active: str = "") -> list[dict]:
     """Each queue with its (bounded) count, for the supervisor's navigation."""
     listed = registered()
-    counts = bounded_counts([(queue.counted or queue.queryset)() for queue in listed])
+    counts = bounded_counts([queue.queryset() for queue in listed])
     return [
         {"queue": queue, "count": count, "active": queue.key == active}
         for queue, count in zip(listed, counts, strict=True)

@@ -286,6 +286,32 @@ def test_reinspection_supersedes_the_earlier_inspection_and_keeps_it(
     assert item.events.get(action="reinspection_started").details["previous_grade"] == "A"
 
 
+def test_the_unit_carries_the_grade_of_its_current_inspection_through_regrading_and_reopening(
+    station, clerk, supervisor, product, checklist
+):
+    item = make_unit_at(Status.RECEIVED, station=station, user=clerk, product=product)
+    first = services.start_inspection(lpn=item.lpn, station=station, user=clerk)
+    answer_all(first, checklist, ["pass", "4", "90"], station, clerk)
+    item.refresh_from_db()
+    assert item.grade_code == "A"
+    second = services.start_inspection(lpn=item.lpn, station=station, user=clerk)
+    item.refresh_from_db()
+    assert item.grade_code == ""  # the A is superseded; the open inspection has no grade yet
+    services.submit_inspection(
+        inspection=second,
+        answers={c.pk: v for c, v in zip(checklist, ["fail", "0", "10"], strict=True)},
+        station=station,
+        user=clerk,
+    )
+    item.refresh_from_db()
+    assert item.grade_code == "X"
+
+    disposed = make_unit_at(Status.DISPOSED, station=station, user=clerk, product=product)
+    services.reopen_unit(item=disposed, reason="Customer disputes", user=supervisor)
+    disposed.refresh_from_db()
+    assert disposed.grade_code == disposed.inspections.get().grade_code == "A"
+
+
 def test_only_a_supervisor_reopens_a_disposed_unit(station, clerk, supervisor, product, checklist):
     item = make_unit_at(Status.DISPOSED, station=station, user=clerk, product=product)
     with pytest.raises(ReopenRefused):
