@@ -153,7 +153,7 @@ class ExceptionFilterSet(QueueFilterSet):
     paths = {
         "site": "station__site",
         "station": "station",
-        "program": "parcel__rma__program",
+        "program": "program",
         "date": "raised_at",
     }
     kind = django_filters.ChoiceFilter(choices=ReceivingException.Kind.choices, label=_("Kind"))

@@ -412,6 +412,20 @@ class ReceivingException(models.Model):
     item = models.ForeignKey(
         "ReturnItem", on_delete=models.PROTECT, null=True, blank=True, related_name="exceptions"
     )
+    # The unit's LPN, the parcel's RMA number and its program, copied when raised (and when a
+    # parked parcel is linked to an RMA): the queue sorts and filters by them on its own indexes
+    # instead of joining parcels, RMAs and units for every open exception.
+    lpn = models.CharField("LPN", max_length=20, blank=True, editable=False)
+    rma_number = models.CharField("RMA number", max_length=40, blank=True, editable=False)
+    program = models.ForeignKey(
+        Program,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+    )
     scanned_code = models.CharField(max_length=64, blank=True)
     message = models.CharField(max_length=300)
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
@@ -440,6 +454,17 @@ class ReceivingException(models.Model):
                 fields=["scanned_code", "id"],
                 condition=Q(status="open"),
                 name="exception_open_code",
+            ),
+            models.Index(
+                fields=["lpn", "id"], condition=Q(status="open"), name="exception_open_lpn"
+            ),
+            models.Index(
+                fields=["rma_number", "id"], condition=Q(status="open"), name="exception_open_rma"
+            ),
+            models.Index(
+                fields=["program", "raised_at"],
+                condition=Q(status="open"),
+                name="exception_open_program",
             ),
         ]
         constraints = [

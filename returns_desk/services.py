@@ -286,9 +286,13 @@ def receive_parcel(
 
 
 def _raise_exception(*, parcel, kind, code, message, user, station, item=None):
+    rma = parcel.rma if parcel.rma_id else None
     exception = ReceivingException.objects.create(
         parcel=parcel,
         item=item,
+        lpn=item.lpn if item else "",
+        rma_number=rma.number if rma else "",
+        program_id=rma.program_id if rma else None,
         kind=kind,
         scanned_code=code,
         message=message[:300],
@@ -842,6 +846,11 @@ def _link(parcel, rma, *, resolution, reason, user, station) -> Parcel:
     _remember_code(rma, parcel.scanned_code)
     parcel.rma = rma
     parcel.is_late = rma.is_late_on(site_today(parcel.station))
+    # The parcel's exceptions copy its RMA (the queue sorts and filters by the copy): those
+    # resolved here keep the RMA they were linked to, any left open are listed under it.
+    ReceivingException.objects.filter(parcel=parcel, status=ReceivingException.Status.OPEN).update(
+        rma_number=rma.number, program=rma.program_id
+    )
     exceptions = _open_exceptions(parcel, parcel_level_only=True)
     _move_parcel(
         parcel,

@@ -64,10 +64,8 @@ def _resolve_with(service, exception, *, user, note, station):
 
 def open_exceptions():
     # Queues list the longest-waiting first, unless the supervisor sorts otherwise.
-    return (
-        ReceivingException.objects.filter(status=ReceivingException.Status.OPEN)
-        .select_related("parcel__rma", "item")
-        .order_by("raised_at", "pk")
+    return ReceivingException.objects.filter(status=ReceivingException.Status.OPEN).order_by(
+        "raised_at", "pk"
     )
 
 

@@ -266,14 +266,12 @@ class ExceptionTable(QueueTable):
     age = AgeColumn(accessor="raised_at")
     kind = tables.Column(verbose_name=gettext_lazy("Kind"))
     ref = tables.Column(accessor="pk", verbose_name=gettext_lazy("Exception"), order_by="pk")
+    # The exception's own copies of its RMA's number and its unit's LPN, which indexes sort.
     rma = LinkColumn(
-        "supervisor:rma",
-        accessor="parcel__rma__number",
-        verbose_name=gettext_lazy("RMA"),
-        default="",
+        "supervisor:rma", accessor="rma_number", verbose_name=gettext_lazy("RMA"), default=""
     )
     unit = LinkColumn(
-        "supervisor:unit", accessor="item__lpn", verbose_name=gettext_lazy("Unit"), default=""
+        "supervisor:unit", accessor="lpn", verbose_name=gettext_lazy("Unit"), default=""
     )
     code = tables.Column(accessor="scanned_code", verbose_name=gettext_lazy("Scanned"))
     message = tables.Column(verbose_name=gettext_lazy("Message"), orderable=False)

@@ -86,6 +86,32 @@ def test_linking_an_unmatched_parcel_reopens_it_for_the_clerk_who_received_it(
     assert item.status == ReturnItem.Status.RECEIVED
 
 
+def test_an_exception_lists_its_unit_and_rma_and_follows_the_parcel_to_the_rma_it_is_linked_to(
+    station, clerk, supervisor
+):
+    first = make_rma((ProductFactory(), 1))
+    parcel = open_parcel(first, station, clerk)
+    item, _ = services.receive_exception_unit(
+        parcel=parcel, code="ALIEN-1", kind="wrong_item", station=station, user=clerk
+    )
+    services.park_parcel(parcel=parcel, station=station, user=clerk, reason="wrong RMA")
+    wrong_item = item.exceptions.get()
+    assert (wrong_item.lpn, wrong_item.rma_number, wrong_item.program) == (
+        item.lpn,
+        first.number,
+        first.program,
+    )
+    parked = parcel.exceptions.get(kind=ReceivingException.Kind.PARKED)
+    assert (parked.lpn, parked.rma_number) == ("", first.number)
+
+    second = make_rma((ProductFactory(), 1), program=ProgramFactory())
+    services.link_parcel_to_rma(exception=parked, rma=second, reason="relabelled", user=supervisor)
+
+    wrong_item.refresh_from_db()
+    assert wrong_item.status == ReceivingException.Status.OPEN
+    assert (wrong_item.rma_number, wrong_item.program) == (second.number, second.program)
+
+
 def test_scanning_a_linked_parcel_again_finds_it_by_its_code(unmatched, supervisor, station, clerk):
     rma = make_rma((ProductFactory(), 1))
     parcel = services.link_parcel_to_rma(exception=unmatched, rma=rma, reason="ok", user=supervisor)

@@ -373,7 +373,12 @@ def two_of_each(make_inspected, override, unmatched_parcel, partner, station, cl
     for parcel, kind in [(unmatched_parcel, "unmatched_parcel"), (parked, "damaged")]:
         unit = received(station, clerk)[0]
         ReceivingException.objects.filter(parcel=parcel).update(
-            item=unit, parcel=unit.parcel, kind=kind
+            item=unit,
+            parcel=unit.parcel,
+            kind=kind,
+            lpn=unit.lpn,
+            rma_number=unit.parcel.rma.number,
+            program=unit.parcel.rma.program,
         )
 
 
