@@ -411,6 +411,13 @@ class Disposition(models.Model):
                     "override_reason",
                 )
             ),
+            # ... and by clerk: PostgreSQL walks the clerks in username order and reads each
+            # one's decisions from here in id order, instead of joining all of them to sort.
+            models.Index(
+                fields=["decided_by", "id"],
+                condition=Q(status="awaiting_approval"),
+                name="approval_clerk",
+            ),
             # ... and filtered by program or reason, oldest first.
             *(
                 models.Index(

@@ -2,7 +2,8 @@
 
 from collections.abc import Iterator
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from returns_desk.integrity import Check
 from returns_desk.models import ReturnItem
@@ -52,4 +53,21 @@ def inspections_match_unit_status() -> Iterator[str]:
         yield f"Inspection {pk} of {lpn} is still open but the unit is {status}."
 
 
-CHECKS: list[Check] = [one_active_inspection_per_unit, inspections_match_unit_status]
+def units_carry_their_current_grade() -> Iterator[str]:
+    """A unit's copy of its current inspection's grade (the disposition queue sorts by it)."""
+    current = Inspection.objects.filter(item=OuterRef("pk"), superseded=False).values("grade_code")
+    stale = (
+        ReturnItem.objects.annotate(current=Coalesce(Subquery(current), Value("")))
+        .exclude(grade_code=F("current"))
+        .values_list("lpn", "grade_code", "current")
+        .order_by("pk")
+    )
+    for lpn, copied, current in stale.iterator():
+        yield f"{lpn} carries grade '{copied}' but its current inspection says '{current}'."
+
+
+CHECKS: list[Check] = [
+    one_active_inspection_per_unit,
+    inspections_match_unit_status,
+    units_carry_their_current_grade,
+]

@@ -10,7 +10,14 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.fields.json import KT
 
 from . import outbox
-from .models import ItemEvent, OutboxEvent, ReturnAuthorization, ReturnItem, RMALine
+from .models import (
+    ItemEvent,
+    OutboxEvent,
+    ReceivingException,
+    ReturnAuthorization,
+    ReturnItem,
+    RMALine,
+)
 
 Check = Callable[[], Iterator[str]]
 
@@ -109,9 +116,23 @@ def units_carry_their_lines_program_and_reason() -> Iterator[str]:
         yield f"{lpn}'s program or reason is not its RMA line's, so queue filters miss it."
 
 
+def exceptions_carry_their_unit_and_rma() -> Iterator[str]:
+    """An exception's copy of its unit's LPN and its parcel's RMA (the queue sorts by it)."""
+    stale = (
+        (Q(item__isnull=True) & ~Q(lpn=""))
+        | (Q(item__isnull=False) & ~Q(lpn=F("item__lpn")))
+        | (Q(parcel__rma__isnull=True) & ~Q(rma_number=""))
+        | (Q(parcel__rma__isnull=False) & ~Q(rma_number=F("parcel__rma__number")))
+        | differs("program", "parcel__rma__program")
+    )
+    for pk in ReceivingException.objects.filter(stale).values_list("pk", flat=True).order_by("pk"):
+        yield f"Exception {pk} copies an LPN, RMA or program its unit and parcel do not have."
+
+
 CHECKS: list[Check] = [
     unit_status_matches_history,
     received_counts_match_units,
     outbox_events_have_a_cause,
     units_carry_their_lines_program_and_reason,
+    exceptions_carry_their_unit_and_rma,
 ]

@@ -15,7 +15,14 @@ from disposition import services
 from disposition.models import Disposition, RefundInstruction, RepairOrder
 from inspection import services as inspection
 from inspection.models import Inspection
-from returns_desk.models import OutboxEvent, ReturnItem, ReturnPolicy, RMALine
+from returns_desk.models import (
+    OutboxEvent,
+    ReceivingException,
+    ReturnItem,
+    ReturnPolicy,
+    RMALine,
+)
+from tests.factories import make_unit_at
 
 pytestmark = pytest.mark.django_db
 Status = ReturnItem.Status
@@ -251,5 +258,27 @@ def test_a_work_order_whose_grade_copy_went_stale_is_caught(flow):
 
     assert (
         f"{item.lpn}'s work order copies an LPN, program, reason or grade that is not the unit's."
+        in _violations()
+    )
+
+
+def test_a_unit_whose_grade_copy_went_stale_is_caught(flow):
+    item = flow["restocked"]
+    ReturnItem.objects.filter(pk=item.pk).update(grade_code="B")
+
+    assert f"{item.lpn} carries grade 'B' but its current inspection says 'A'." in _violations()
+
+
+@pytest.mark.parametrize("field", ["lpn", "rma_number", "program"])
+def test_an_exception_whose_copy_of_its_unit_or_rma_went_stale_is_caught(
+    flow, station, clerk, field
+):
+    held = make_unit_at(Status.HELD, station=station, user=clerk).exceptions.get()
+    assert _violations() == []
+    stale = {"lpn": "LPN-OTHER", "rma_number": "RMA-OTHER", "program": None}
+    ReceivingException.objects.filter(pk=held.pk).update(**{field: stale[field]})
+
+    assert (
+        f"Exception {held.pk} copies an LPN, RMA or program its unit and parcel do not have."
         in _violations()
     )
