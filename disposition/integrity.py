@@ -137,6 +137,7 @@ def copies_agree_with_their_unit() -> Iterator[str]:
     """The unit's keys a decision and a work order copy so their queues sort and filter alone."""
     unit_keys = ~Q(lpn=F("item__lpn"))
     unit_keys |= differs("program", "item__program") | differs("reason", "item__reason")
+    unit_keys |= differs("unit_station", "item__station")
     stale_rows = (
         (Disposition, "decision", unit_keys),
         (RepairOrder, "work order", unit_keys | ~Q(grade_code=F("disposition__grade_code"))),
@@ -144,7 +145,7 @@ def copies_agree_with_their_unit() -> Iterator[str]:
     for model, kind, stale in stale_rows:
         lpns = model.objects.filter(stale).values_list("item__lpn", flat=True).order_by("pk")
         for lpn in lpns.iterator():
-            yield f"{lpn}'s {kind} copies an LPN, program, reason or grade that is not the unit's."
+            yield f"{lpn}'s {kind} copies an LPN, station, program, reason or grade not the unit's."
 
 
 CHECKS: list[Check] = [

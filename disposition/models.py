@@ -341,6 +341,17 @@ class Disposition(models.Model):
         related_name="+",
         db_index=False,
     )
+    # The unit's receiving station (a unit never changes it): the queue sorts by its code
+    # through this id and its own index, instead of joining every unit of the queue first.
+    unit_station = models.ForeignKey(
+        Station,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+    )
     inspection = models.ForeignKey(
         Inspection, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -417,6 +428,11 @@ class Disposition(models.Model):
                 fields=["decided_by", "id"],
                 condition=Q(status="awaiting_approval"),
                 name="approval_clerk",
+            ),
+            models.Index(
+                fields=["unit_station", "id"],
+                condition=Q(status="awaiting_approval"),
+                name="approval_unit_station",
             ),
             # ... and filtered by program or reason, oldest first.
             *(
@@ -547,6 +563,17 @@ class RepairOrder(models.Model):
         related_name="+",
         db_index=False,
     )
+    # The unit's receiving station (a unit never changes it): the queue sorts by its code
+    # through this id and its own index, instead of joining every unit of the queue first.
+    unit_station = models.ForeignKey(
+        Station,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+    )
     kind = models.CharField(max_length=20, choices=[(o, o.label) for o in WORKSHOP_OUTCOMES])
     cycle = models.PositiveSmallIntegerField(help_text=_("1 for the unit's first repair."))
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
@@ -570,6 +597,11 @@ class RepairOrder(models.Model):
             ),
             models.Index(fields=["kind", "id"], condition=Q(status="open"), name="repair_kind"),
             models.Index(fields=["cycle", "id"], condition=Q(status="open"), name="repair_cycle"),
+            models.Index(
+                fields=["unit_station", "id"],
+                condition=Q(status="open"),
+                name="repair_unit_station",
+            ),
             models.Index(
                 fields=["program", "opened_at"], condition=Q(status="open"), name="repair_program"
             ),

@@ -126,6 +126,7 @@ def _route(disposition: Disposition) -> None:
             grade_code=disposition.grade_code,
             program_id=disposition.program_id,
             reason_id=disposition.reason_id,
+            unit_station_id=disposition.unit_station_id,
             disposition=disposition,
             kind=disposition.chosen_outcome,
             cycle=RepairOrder.objects.filter(item=disposition.item)
@@ -265,6 +266,7 @@ def decide_disposition(
             lpn=item.lpn,
             program_id=item.program_id,
             reason_id=item.reason_id,
+            unit_station_id=item.station_id,
             inspection=graded,
             grade_code=graded.grade_code if graded else "",
             rule=recommendation.rule,

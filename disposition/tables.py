@@ -43,7 +43,8 @@ def unit_columns(prefix: str = "") -> type[tables.Table]:
         station = tables.Column(
             accessor=f"{prefix}station__code",
             verbose_name=gettext_lazy("Station"),
-            order_by=f"{prefix}station__code",
+            # A decision and a work order copy their unit's station: sorted without the unit.
+            order_by="unit_station__code" if prefix else "station__code",
         )
 
         cached_relations = tuple(

@@ -571,6 +571,16 @@ class ReturnItem(models.Model):
                 condition=Q(status="inspected"),
                 name="item_inspected_grade",
             ),
+            # The two unit queues sorted by station: PostgreSQL joins the few stations to these
+            # ids alone, not to every waiting unit's row.
+            *(
+                models.Index(
+                    fields=["station", "id"],
+                    condition=Q(status=status),
+                    name=f"item_{status}_station",
+                )
+                for status in ("received", "inspected")
+            ),
             models.Index(fields=["station", "-received_at"], name="item_station_recent"),
             # The dashboard counts units received in a period at every site.
             models.Index(fields=["received_at"], name="item_received"),

@@ -240,14 +240,14 @@ def test_a_unit_whose_program_copy_went_stale_is_caught(flow):
     )
 
 
-@pytest.mark.parametrize("field", ["lpn", "program", "reason"])
+@pytest.mark.parametrize("field", ["lpn", "unit_station", "program", "reason"])
 def test_a_decision_whose_copy_of_its_unit_went_stale_is_caught(flow, field):
     item = flow["waiting"]
-    stale = {"lpn": "LPN-OTHER", "program": None, "reason": None}
+    stale = {"lpn": "LPN-OTHER", "unit_station": None, "program": None, "reason": None}
     Disposition.objects.filter(item=item).update(**{field: stale[field]})
 
     assert (
-        f"{item.lpn}'s decision copies an LPN, program, reason or grade that is not the unit's."
+        f"{item.lpn}'s decision copies an LPN, station, program, reason or grade not the unit's."
         in _violations()
     )
 
@@ -257,7 +257,7 @@ def test_a_work_order_whose_grade_copy_went_stale_is_caught(flow):
     RepairOrder.objects.filter(item=item).update(grade_code="A")
 
     assert (
-        f"{item.lpn}'s work order copies an LPN, program, reason or grade that is not the unit's."
+        f"{item.lpn}'s work order copies an LPN, station, program, reason or grade not the unit's."
         in _violations()
     )
 

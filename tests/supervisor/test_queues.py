@@ -357,6 +357,7 @@ def two_of_each(make_inspected, override, unmatched_parcel, partner, station, cl
         chosen_outcome="restock",
         override_reason="missing_parts",
         decided_by=other_clerk,
+        unit_station=other_station,
     )
     ReturnItem.objects.filter(pk=second.item_id).update(station=other_station)
     for grade in "XXCC":
@@ -366,7 +367,9 @@ def two_of_each(make_inspected, override, unmatched_parcel, partner, station, cl
     Lot.objects.create(code="LOT-ZZZ", partner=other_partner, outcome="liquidate")
     assert lot.outcome != "liquidate"
     repair = RepairOrder.objects.order_by("pk").last()
-    RepairOrder.objects.filter(pk=repair.pk).update(kind="refurbish", cycle=2, grade_code="D")
+    RepairOrder.objects.filter(pk=repair.pk).update(
+        kind="refurbish", cycle=2, grade_code="D", unit_station=other_station
+    )
     Disposition.objects.filter(pk=repair.disposition_id).update(grade_code="D")
     ReturnItem.objects.filter(pk=repair.item_id).update(station=other_station)
     parked = services.park_unmatched_parcel(code="NOBODY-2", station=other_station, user=clerk)
