@@ -128,9 +128,10 @@ def _clone(model: type[models.Model], spans: dict, clones: int) -> int:
         elif isinstance(field, models.UUIDField):
             expressions.append("NULL")
         elif isinstance(field, models.CharField) and (
-            field.unique or field.name in {"serial_number", "order_reference", "lpn"}
+            field.unique or field.name in {"serial_number", "order_reference", "lpn", "rma_number"}
         ):
-            # Identifiers stay unique (and serials distinct) with the clone number appended.
+            # Identifiers stay unique (and serials distinct) with the clone number appended; the
+            # copies of an LPN or RMA number on other rows get the same suffix as the original.
             expressions.append(f"CASE WHEN {column} = '' THEN '' ELSE {column} || '-' || k END")
         elif isinstance(field, models.DateTimeField):
             expressions.append(f"{column} - make_interval(days => shift)")
