@@ -1,0 +1,20 @@
+"""The benchmark's data is only worth its figures if it is data the app could have written."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from returns_desk.models import ReturnItem
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def test_seeded_clones_cover_every_status_and_pass_every_integrity_check():
+    call_command("seed_bench", units=600, templates=60, stdout=StringIO())
+
+    assert ReturnItem.objects.count() >= 600
+    statuses = set(ReturnItem.objects.values_list("status", flat=True))
+    assert {"held", "received", "inspected", "disposed", "put_away", "closed"} <= statuses
+    # Among others: every key a clone copies (LPN, RMA number, grade, program) is its own.
+    call_command("check_integrity", stdout=StringIO())  # CommandError on any violation
