@@ -132,6 +132,28 @@ def test_recall_completion_counts_units_returned_against_authorised(day):
     ]
 
 
+def test_recall_completion_is_recounted_by_the_rollup_job_not_by_the_dashboard(
+    day, django_assert_num_queries
+):
+    every_site = dashboard.Period(since=DAY, until=DAY)
+    with time_machine.travel(AFTERNOON, tick=False):
+        call_command("rollup_dashboard", "--days", "1", stdout=StringIO())
+        with django_assert_num_queries(1):  # the cache read, no count
+            assert dashboard.recall_completion(every_site)[0]["returned"] == 1
+
+        RMALine.objects.filter(rma__program__code="recall-kettle", line_no=2).update(
+            quantity_received=1
+        )
+        assert dashboard.recall_completion(every_site)[0]["returned"] == 1
+        call_command("rollup_dashboard", "--days", "1", stdout=StringIO())
+        assert dashboard.recall_completion(every_site)[0] == {
+            "program": "Kettle recall",
+            "authorised": 4,
+            "returned": 2,
+            "percent": 50,
+        }
+
+
 def test_refund_totals_pending_and_released(day):
     assert dashboard.figures(day)["refunds"] == [
         {"status": "Pending", "n": 1, "amount": Decimal("100.00")},

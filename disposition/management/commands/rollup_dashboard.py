@@ -1,7 +1,9 @@
 """Roll up the dashboard's finished days and hours ahead of the first request that shows them.
 
 Run nightly (after midnight plus dashboard.GRACE at the sites) so no supervisor waits for a
-day's roll-up, and with --rebuild after writes that bypass model signals (seed_bench, SQL).
+day's roll-up, every quarter of an hour with --days 1 for today's hours and the recall figures
+(refreshed before their cache expires), and with --rebuild after writes that bypass model
+signals (seed_bench, SQL).
 """
 
 from datetime import timedelta
@@ -34,5 +36,7 @@ class Command(BaseCommand):
         for site in [None, *Site.objects.order_by("code")]:
             # parts() rolls up every finished day of the period it is asked for, and today's
             # finished hours.
-            dashboard.parts(dashboard.Period(since=since, until=today, site=site))
+            period = dashboard.Period(since=since, until=today, site=site)
+            dashboard.parts(period)
+            dashboard.refresh_recall_completion(period)
             self.stdout.write(f"{site or 'every site'}: rolled up from {since}")
