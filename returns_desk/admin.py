@@ -92,11 +92,26 @@ class ReturnPolicyAdmin(admin.ModelAdmin):
     filter_horizontal = ["programs", "categories", "fee_waived_for"]
 
 
+# Units, decisions, work orders and exceptions copy an RMA's number and program and its lines'
+# reasons when they are made (the supervisor queues sort and filter on the copies). Once a parcel
+# has arrived against the RMA those stay as they are, or its units would be filed wrongly.
+RMA_KEPT_ONCE_ARRIVED = ("number", "program")
+LINE_KEPT_ONCE_ARRIVED = ("reason",)
+
+
+def _arrived(rma: ReturnAuthorization | None) -> bool:
+    return rma is not None and rma.pk is not None and rma.parcels.exists()
+
+
 class RMALineInline(admin.TabularInline):
     model = RMALine
     extra = 1
     autocomplete_fields = ["product"]
     readonly_fields = ["quantity_received"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, *LINE_KEPT_ONCE_ARRIVED] if _arrived(obj) else fields
 
 
 class TrackingInline(admin.TabularInline):
@@ -129,6 +144,10 @@ class ReturnAuthorizationAdmin(admin.ModelAdmin):
     inlines = [RMALineInline, TrackingInline]
     list_select_related = ["program"]
     change_list_template = "returns_desk/admin_rma_change_list.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, *RMA_KEPT_ONCE_ARRIVED] if _arrived(obj) else fields
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -70,3 +70,23 @@ def test_a_clerk_cannot_open_the_admin(client, clerk):
     client.force_login(clerk)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_an_rmas_number_program_and_reasons_are_fixed_once_a_parcel_arrived(
+    admin_role_client, station, clerk
+):
+    waiting = make_rma((ProductFactory(), 1))
+    arrived = make_rma((ProductFactory(), 1))
+    open_parcel(arrived, station, clerk)
+
+    def form(rma):
+        url = reverse("admin:returns_desk_returnauthorization_change", args=[rma.pk])
+        return admin_role_client.get(url).content.decode()
+
+    # The queues file a received unit by the program and reason it arrived under.
+    assert 'name="program"' in form(waiting) and 'name="number"' in form(waiting)
+    assert 'name="lines-0-reason"' in form(waiting)
+    page = form(arrived)
+    assert 'name="program"' not in page and 'name="number"' not in page
+    assert 'name="lines-0-reason"' not in page
+    assert arrived.program.name in page
