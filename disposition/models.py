@@ -302,7 +302,41 @@ class Lot(models.Model):
         return self.outcome in DESTRUCTION_OUTCOMES
 
 
-class Disposition(models.Model):
+class UnitKeys(models.Model):
+    """The unit's LPN, program, reason and receiving station, copied when the row is made.
+
+    None of them changes for a unit once received (the admin fixes an RMA's program and reasons
+    once a parcel arrived), so the approval and repair queues sort and filter by them on their
+    own indexes instead of joining every unit of the queue first. check_integrity compares them.
+    """
+
+    lpn = models.CharField("LPN", max_length=20, editable=False)
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    reason = models.ForeignKey(
+        ReasonCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    unit_station = models.ForeignKey(
+        Station,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Disposition(UnitKeys):
     class Status(models.TextChoices):
         AWAITING_APPROVAL = "awaiting_approval", _("Override awaiting approval")
         DECIDED = "decided", _("Decided")
@@ -327,31 +361,6 @@ class Disposition(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     item = models.ForeignKey(ReturnItem, on_delete=models.PROTECT, related_name="dispositions")
-    # The unit's LPN, program and reason (fixed at receipt), so the approval queue sorts and
-    # filters by them on its own indexes rather than joining every unit of the queue first.
-    lpn = models.CharField("LPN", max_length=20, editable=False)
-    program = models.ForeignKey(
-        Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
-    )
-    reason = models.ForeignKey(
-        ReasonCode,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
-    # The unit's receiving station (a unit never changes it): the queue sorts by its code
-    # through this id and its own index, instead of joining every unit of the queue first.
-    unit_station = models.ForeignKey(
-        Station,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-        db_index=False,
-    )
     inspection = models.ForeignKey(
         Inspection, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -535,7 +544,7 @@ class RefundInstruction(models.Model):
         return f"{self.item}: {self.get_treatment_display()} {self.amount}"
 
 
-class RepairOrder(models.Model):
+class RepairOrder(UnitKeys):
     """A work order on the repair or refurbishment bench; finishing it sends the unit back."""
 
     class Status(models.TextChoices):
@@ -547,33 +556,8 @@ class RepairOrder(models.Model):
     disposition = models.OneToOneField(
         Disposition, on_delete=models.PROTECT, related_name="repair_order"
     )
-    # The unit's LPN, program and reason and the decision's grade, all fixed when the order
-    # opens: the repair queue sorts and filters by them on its own indexes instead of joining a
-    # row per open order.
-    lpn = models.CharField("LPN", max_length=20, editable=False)
+    # The decision's grade, fixed when the order opens, for the repair queue's grade column.
     grade_code = models.CharField(max_length=10, blank=True, editable=False)
-    program = models.ForeignKey(
-        Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
-    )
-    reason = models.ForeignKey(
-        ReasonCode,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
-    # The unit's receiving station (a unit never changes it): the queue sorts by its code
-    # through this id and its own index, instead of joining every unit of the queue first.
-    unit_station = models.ForeignKey(
-        Station,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-        db_index=False,
-    )
     kind = models.CharField(max_length=20, choices=[(o, o.label) for o in WORKSHOP_OUTCOMES])
     cycle = models.PositiveSmallIntegerField(help_text=_("1 for the unit's first repair."))
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
