@@ -335,6 +335,16 @@ class UnitKeys(models.Model):
     class Meta:
         abstract = True
 
+    @staticmethod
+    def of(item: ReturnItem) -> dict:
+        """The copies a new row takes from its unit, as keyword arguments for create()."""
+        return {
+            "lpn": item.lpn,
+            "program_id": item.program_id,
+            "reason_id": item.reason_id,
+            "unit_station_id": item.station_id,
+        }
+
 
 class Disposition(UnitKeys):
     class Status(models.TextChoices):

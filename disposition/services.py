@@ -42,6 +42,7 @@ from .models import (
     Partner,
     RefundInstruction,
     RepairOrder,
+    UnitKeys,
 )
 from .rules import explain
 from .selectors import (
@@ -122,11 +123,8 @@ def _route(disposition: Disposition) -> None:
     if disposition.chosen_outcome in WORKSHOP_OUTCOMES:
         RepairOrder.objects.create(
             item=disposition.item,
-            lpn=disposition.lpn,
+            **UnitKeys.of(disposition.item),
             grade_code=disposition.grade_code,
-            program_id=disposition.program_id,
-            reason_id=disposition.reason_id,
-            unit_station_id=disposition.unit_station_id,
             disposition=disposition,
             kind=disposition.chosen_outcome,
             cycle=RepairOrder.objects.filter(item=disposition.item)
@@ -263,10 +261,7 @@ def decide_disposition(
     try:
         disposition = Disposition.objects.create(
             item=item,
-            lpn=item.lpn,
-            program_id=item.program_id,
-            reason_id=item.reason_id,
-            unit_station_id=item.station_id,
+            **UnitKeys.of(item),
             inspection=graded,
             grade_code=graded.grade_code if graded else "",
             rule=recommendation.rule,
