@@ -213,6 +213,9 @@ if _MAIL_BACKEND.endswith("smtp.EmailBackend"):
         "username": env("EMAIL_HOST_USER"),
         "password": env("EMAIL_HOST_PASSWORD"),
         "use_tls": env_bool("EMAIL_USE_TLS", False),
+        # The mail goes out in the clerk's request, after the commit: without a timeout a mail
+        # server that accepts the connection and then hangs holds the scan until gunicorn kills it.
+        "timeout": int(env("EMAIL_TIMEOUT", "10")),
     }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "returns@localhost")
 

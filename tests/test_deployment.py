@@ -108,3 +108,40 @@ def test_the_procfile_releases_serves_healthz_with_production_settings_and_runs_
         for process in (web, worker):
             process.terminate()
             process.wait(timeout=30)
+
+
+def test_a_mail_server_that_hangs_holds_a_customer_email_for_at_most_email_timeout():
+    # The customer's e-mail is sent in the clerk's request: a server that accepts the
+    # connection and never greets must cost the clerk seconds, not the worker's 300 s timeout.
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen()
+        script = (
+            "import django, time\n"
+            "django.setup()\n"
+            "from django.core.mail import send_mail\n"
+            "started = time.monotonic()\n"
+            "try:\n"
+            "    send_mail('s', 'b', None, ['customer@example.com'])\n"
+            "except OSError:\n"
+            "    print('gave up after', round(time.monotonic() - started), 's')\n"
+        )
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "returns_desk.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(hung.getsockname()[1]),
+            "EMAIL_TIMEOUT": "1",
+        }
+        result = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "python"), "-c", script],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.stdout.strip() == "gave up after 1 s", result.stderr
