@@ -1,5 +1,9 @@
 """Dashboard figures against a small day worked out by hand."""
 
+import importlib
+import math
+import random
+import statistics
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
@@ -7,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.core.management import call_command
 
 from disposition import dashboard
@@ -113,6 +118,33 @@ def test_value_recovered_against_value_returned(day):
 
 def test_time_from_receipt_to_disposition(day):
     assert dashboard.figures(day)["lead_time"] == {"count": 3, "median": 6.0, "p90": 10.0}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lead_times_split_into_sorted_runs_give_the_exact_median_and_nearest_rank_p90(seed):
+    rng = random.Random(seed)
+    for n in range(1, 80):  # odd and even counts
+        # Few distinct values, so many repeat; a clock a second behind can make one negative.
+        values = [rng.randint(-1, 30) * rng.choice((1, 600, 3600)) for _ in range(n)]
+        cuts = sorted(rng.randint(0, n) for _ in range(rng.randint(0, 8)))
+        runs = [
+            dashboard.unpack_run(dashboard.pack_run(values[start:end]))
+            for start, end in zip([0, *cuts], [*cuts, n], strict=True)
+        ] + [dashboard.unpack_run(dashboard.pack_run([]))]
+
+        assert dashboard.lead_time(runs) == {
+            "count": n,
+            "median": statistics.median(values) / 3600,
+            "p90": sorted(values)[math.ceil(0.9 * n) - 1] / 3600,
+        }
+
+
+def test_no_lead_time_has_no_median():
+    assert dashboard.lead_time([dashboard.unpack_run(dashboard.pack_run([]))]) == {
+        "count": 0,
+        "median": None,
+        "p90": None,
+    }
 
 
 def test_top_return_reasons_as_a_pareto(day):
@@ -224,6 +256,46 @@ def test_a_rolled_up_week_shows_what_a_live_count_shows(day, make_inspected, sta
         today - timedelta(n) for n in range(1, 7)
     }
     assert dashboard.figures(week)["received_per_day"][-1] == (today, 1)
+
+
+def _earlier_format(figures: dict) -> dict:
+    """Figures as code before FORMAT 2 stored them: lead times a plain list, no format."""
+    old = {key: value for key, value in figures.items() if key not in ("format", "lead_runs")}
+    return old | {"received": 99, "lead_seconds": [1]}
+
+
+def test_a_roll_up_stored_in_an_earlier_format_is_made_again_never_read(day):
+    # Old code still serving while the migration that drops its roll-ups runs writes more.
+    with time_machine.travel(AFTERNOON, tick=False):
+        dashboard.figures(day)
+        for hour in DashboardHour.objects.all():
+            hour.figures = _earlier_format(hour.figures)
+            hour.save()
+
+        assert dashboard.figures(day) == _live(day)
+        assert dashboard.figures(day)["received_per_day"] == [(DAY, 6)]
+        assert {hour.figures["format"] for hour in DashboardHour.objects.all()} == {
+            dashboard.FORMAT
+        }
+    dashboard.figures(day)
+    stored = DashboardDay.objects.get(site=day.site, day=DAY)
+    stored.figures = _earlier_format(stored.figures)
+    stored.save()
+
+    assert dashboard.figures(day)["lead_time"] == {"count": 3, "median": 6.0, "p90": 10.0}
+    assert DashboardDay.objects.get(site=day.site, day=DAY).figures["format"] == dashboard.FORMAT
+
+
+def test_the_upgrade_to_sorted_lead_time_runs_drops_every_stored_roll_up(day):
+    with time_machine.travel(AFTERNOON, tick=False):
+        dashboard.figures(dashboard.Period(since=DAY - timedelta(days=1), until=DAY))
+    assert DashboardDay.objects.exists() and DashboardHour.objects.exists()
+
+    importlib.import_module("disposition.migrations.0014_dashboard_lead_runs").drop_rollups(
+        apps, None
+    )
+
+    assert not DashboardDay.objects.exists() and not DashboardHour.objects.exists()
 
 
 def test_a_day_is_rolled_up_only_once_it_is_over(day):
