@@ -311,7 +311,10 @@ def _raise_exception(*, parcel, kind, code, message, user, station, item=None):
 
 
 def _lock_open_parcel(parcel: Parcel, station: Station) -> Parcel:
-    parcel = Parcel.objects.select_for_update(of=("self",)).select_related("rma").get(pk=parcel.pk)
+    # The parcel's row alone: receive_unit (nearly every scan) locks the RMA with its lines and
+    # uses that copy, so joining it here read the RMA twice; the rarer actions that name the
+    # RMA read it when they do.
+    parcel = Parcel.objects.select_for_update().get(pk=parcel.pk)
     if parcel.status != Parcel.Status.OPEN:
         raise ParcelNotOpen(
             _("This parcel is %(status)s. Scan the next parcel.")
@@ -320,6 +323,14 @@ def _lock_open_parcel(parcel: Parcel, station: Station) -> Parcel:
     if parcel.station_id != station.pk:
         raise ParcelNotOpen(_("This parcel is open at another station. Receive its units there."))
     return parcel
+
+
+def _unit_of_scan(scan_token: uuid.UUID | None) -> ReturnItem | None:
+    """The unit an earlier send of this scan created (a double-fired scanner, a retried post)."""
+    # Nearly every scan is new: probing the unique index costs less than reading a unit's row.
+    if scan_token and ReturnItem.objects.filter(scan_token=scan_token).exists():
+        return ReturnItem.objects.get(scan_token=scan_token)
+    return None
 
 
 def _match_line(lines: list[RMALine], rma: ReturnAuthorization, code: str, serial: str) -> RMALine:
@@ -397,7 +408,7 @@ def receive_unit(
     SerialRequired, SerialAlreadyReceived.
     """
     parcel = _lock_open_parcel(parcel, station)
-    if scan_token and (repeat := ReturnItem.objects.filter(scan_token=scan_token).first()):
+    if repeat := _unit_of_scan(scan_token):
         return repeat, False
     # The RMA is locked with its lines in one statement (the only one that locks both, so the
     # order cannot deadlock). An RMA without lines matches no scan: _match_line refuses it.
@@ -506,7 +517,7 @@ def receive_exception_unit(
     if kind not in {ReceivingException.Kind.WRONG_ITEM, ReceivingException.Kind.OVER_RECEIPT}:
         raise ValueError(f"{kind} is not an exception a unit can be received under")
     parcel = _lock_open_parcel(parcel, station)
-    if scan_token and (repeat := ReturnItem.objects.filter(scan_token=scan_token).first()):
+    if repeat := _unit_of_scan(scan_token):
         return repeat, False
     code = canonical(code)
     product = Product.objects.filter(Q(sku=code) | Q(gtin=code)).first()
