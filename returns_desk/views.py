@@ -114,15 +114,30 @@ def _desk_context(request: HttpRequest, parcel: Parcel | None, outcome: Outcome 
             .select_related("product", "reason")
             .order_by("line_no")
         )
+    # These lists are read again on every scan: only the columns the desk shows, as a unit, an
+    # RMA and a user each carry dozens of others to fetch and convert.
     if parcel is not None:
-        units = list(parcel.items.select_related("product").order_by("-received_at"))
+        units = list(
+            parcel.items.select_related("product")
+            .only("lpn", "scanned_code", "status", "product__sku")
+            .order_by("-received_at")
+        )
     # request.station is a lazy object that may wrap None (no station chosen yet).
     station = request.station or None
     recent = (
         newest(
             ItemEvent.objects.filter(station=station).order_by("-created_at", "-pk"),
             settings.RECENT_SCANS_SHOWN,
-        ).select_related("item", "parcel__rma", "user")
+        )
+        .select_related("item", "parcel__rma", "user")
+        .only(
+            "created_at",
+            "action",
+            "item__lpn",
+            "parcel__scanned_code",
+            "parcel__rma__number",
+            "user__username",
+        )
         if station
         else []
     )
