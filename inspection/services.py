@@ -57,12 +57,13 @@ REFUSALS = {
 }
 
 
-def _lock_item(item: ReturnItem) -> ReturnItem:
+def _lock_item(pk: int) -> ReturnItem:
+    # By key, so a caller holding only an inspection's item_id needs no read of the unit first.
     # With what its history event's webhook payload names, so that is not read again.
     return (
         ReturnItem.objects.select_for_update(of=("self",))
         .select_related("product", "rma_line__rma", "parcel__rma")
-        .get(pk=item.pk)
+        .get(pk=pk)
     )
 
 
@@ -110,7 +111,7 @@ def start_inspection(*, lpn: str, station: Station, user: AbstractBaseUser) -> I
             _("%(code)s is not an inspection station. Click the station badge to choose another.")
             % {"code": station.code}
         )
-    item = _lock_item(found)
+    item = _lock_item(found.pk)
     current = (
         Inspection.objects.select_for_update(of=("self",))
         .select_related("station")
@@ -181,7 +182,7 @@ def record_answers(
     if anything is wrong. Raises InspectionNotOpen, InspectedElsewhere, ForgedAnswer,
     InvalidAnswers, PhotoRejected.
     """
-    item = _lock_item(inspection.item)
+    item = _lock_item(inspection.item_id)
     inspection = _lock_open_inspection(inspection, item, station)
     _record(inspection, item, answers, notes, photos)
     return inspection
@@ -196,7 +197,7 @@ def complete_inspection(
     Raises InspectionNotOpen (already graded: a double submit), InspectedElsewhere,
     InvalidAnswers (required questions unanswered), NoChecklist (no grade scale).
     """
-    item = _lock_item(inspection.item)
+    item = _lock_item(inspection.item_id)
     inspection = _lock_open_inspection(inspection, item, station)
     _complete(inspection, item, list(inspection.answers.all()), station=station, user=user)
     return inspection
@@ -216,7 +217,7 @@ def submit_inspection(
 
     Nothing is saved if either refuses; raises what each of them raises.
     """
-    item = _lock_item(inspection.item)
+    item = _lock_item(inspection.item_id)
     inspection = _lock_open_inspection(inspection, item, station)
     recorded = _record(inspection, item, answers, notes, photos)
     _complete(inspection, item, recorded, station=station, user=user)
@@ -334,7 +335,7 @@ def reopen_unit(
     reason = reason.strip()
     if not reason:
         raise ReasonRequired(_("Say why the unit is reopened (the Reason box)."))
-    item = _lock_item(item)
+    item = _lock_item(item.pk)
     if item.status not in AFTER_DISPOSITION:
         raise NotInspectable(
             _("%(lpn)s is %(status)s: there is nothing to reopen.")
