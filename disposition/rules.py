@@ -4,7 +4,7 @@ Pure functions over plain values, with no database, so the order, each condition
 catch-all can be tested (and explained to an admin) without saving anything.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -65,7 +65,14 @@ class Check:
     name: str
     constrained: bool
     matched: bool
-    explanation: str
+    # The words are put together when read: a unit is tried against every rule before the one
+    # that fires, yet only that one's are shown or kept, and translating the rest took most of
+    # a decision's matching time.
+    words: Callable[[], str] = field(repr=False, compare=False)
+
+    @property
+    def explanation(self) -> str:
+        return self.words()
 
 
 @dataclass
@@ -94,68 +101,95 @@ CONDITION_NAMES = {
 
 
 def _member(name: str, allowed: frozenset[str], value: str) -> Check:
-    words = {"name": CONDITION_NAMES[name], "value": value or _("none")}
+    def words() -> dict:
+        return {
+            "name": CONDITION_NAMES[name],
+            "value": value or _("none"),
+            "allowed": ", ".join(sorted(allowed)),
+        }
+
     if not allowed:
-        return Check(name, False, True, _("any %(name)s") % words)
-    words["allowed"] = ", ".join(sorted(allowed))
-    matched = value in allowed
-    if matched:
-        return Check(name, True, True, _("%(name)s %(value)s is one of %(allowed)s") % words)
-    return Check(name, True, False, _("%(name)s %(value)s is not one of %(allowed)s") % words)
+        return Check(name, False, True, lambda: _("any %(name)s") % words())
+    if value in allowed:
+        return Check(
+            name, True, True, lambda: _("%(name)s %(value)s is one of %(allowed)s") % words()
+        )
+    return Check(
+        name, True, False, lambda: _("%(name)s %(value)s is not one of %(allowed)s") % words()
+    )
 
 
 def _flag(name: str, wanted: bool | None, value: bool) -> Check:
-    words = {
-        "name": CONDITION_NAMES[name],
-        "state": _("yes") if value else _("no"),
-        "wanted": _("yes") if wanted else _("no"),
-    }
+    def words() -> dict:
+        return {
+            "name": CONDITION_NAMES[name],
+            "state": _("yes") if value else _("no"),
+            "wanted": _("yes") if wanted else _("no"),
+        }
+
     if wanted is None:
-        return Check(name, False, True, _("%(name)s: either") % words)
+        return Check(name, False, True, lambda: _("%(name)s: either") % words())
     return Check(
-        name, True, wanted == value, _("%(name)s is %(state)s, rule wants %(wanted)s") % words
+        name,
+        True,
+        wanted == value,
+        lambda: _("%(name)s is %(state)s, rule wants %(wanted)s") % words(),
     )
 
 
 def _value(low: Decimal | None, high: Decimal | None, value: Decimal) -> Check:
     if low is None and high is None:
-        return Check("unit value", False, True, _("any unit value"))
+        return Check("unit value", False, True, lambda: _("any unit value"))
     matched = (low is None or value >= low) and (high is None or value < high)
-    bounds = _(" and ").join(
-        part
-        for part in (
-            _("at least %(low)s") % {"low": low} if low is not None else "",
-            _("below %(high)s") % {"high": high} if high is not None else "",
+
+    def words() -> dict:
+        bounds = _(" and ").join(
+            part
+            for part in (
+                _("at least %(low)s") % {"low": low} if low is not None else "",
+                _("below %(high)s") % {"high": high} if high is not None else "",
+            )
+            if part
         )
-        if part
-    )
-    words = {"value": value, "bounds": bounds}
+        return {"value": value, "bounds": bounds}
+
     if matched:
-        return Check("unit value", True, True, _("unit value %(value)s is %(bounds)s") % words)
-    return Check("unit value", True, False, _("unit value %(value)s is not %(bounds)s") % words)
+        return Check(
+            "unit value", True, True, lambda: _("unit value %(value)s is %(bounds)s") % words()
+        )
+    return Check(
+        "unit value", True, False, lambda: _("unit value %(value)s is not %(bounds)s") % words()
+    )
 
 
 def _days(low: int | None, high: int | None, days: int | None) -> Check:
     name = "days since purchase"
     if low is None and high is None:
-        return Check(name, False, True, _("any days since purchase"))
-    if low is not None and high is None:
-        bounds = _("%(low)s or more") % {"low": low}
-    elif low is None:
-        bounds = _("up to %(high)s") % {"high": high}
-    else:
-        bounds = _("%(low)s to %(high)s") % {"low": low, "high": high}
+        return Check(name, False, True, lambda: _("any days since purchase"))
+
+    def bounds() -> str:
+        if high is None:
+            return _("%(low)s or more") % {"low": low}
+        if low is None:
+            return _("up to %(high)s") % {"high": high}
+        return _("%(low)s to %(high)s") % {"low": low, "high": high}
+
     if days is None:
         return Check(
             name,
             True,
             False,
-            _("purchase date unknown; rule wants %(bounds)s days") % {"bounds": bounds},
+            lambda: _("purchase date unknown; rule wants %(bounds)s days") % {"bounds": bounds()},
         )
     matched = (low is None or days >= low) and (high is None or days <= high)
-    words = {"days": days, "bounds": bounds}
     return Check(
-        name, True, matched, _("%(days)s days since purchase; rule wants %(bounds)s") % words
+        name,
+        True,
+        matched,
+        lambda: (
+            _("%(days)s days since purchase; rule wants %(bounds)s")
+            % {"days": days, "bounds": bounds()}
+        ),
     )
 
 

@@ -59,7 +59,16 @@ def disposition_settings() -> DispositionSettings:
 
 def rule_set() -> list[tuple[DispositionRule, rules.Conditions]]:
     """The active rules in order with their conditions, read once per configuration change."""
-    return cached("rule set", lambda: [(rule, rule.conditions()) for rule in active_rules()])
+
+    def read() -> list[tuple[DispositionRule, rules.Conditions]]:
+        ruleset = [(rule, rule.conditions()) for rule in active_rules()]
+        # Every decision unpickles this; the prefetched links, already in the conditions,
+        # took four fifths of that time (1.1 of 1.4 ms for 14 rules).
+        for rule, _ in ruleset:
+            rule._prefetched_objects_cache.clear()
+        return ruleset
+
+    return cached("rule set", read)
 
 
 def facts_for(
