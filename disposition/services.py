@@ -81,9 +81,14 @@ def _lock_active(item: ReturnItem) -> Disposition | None:
     )
 
 
-def find_unit(lpn: str) -> ReturnItem:
-    """The unit labelled `lpn`, with what the rules and screens need; raises UnknownUnit."""
-    item = ReturnItem.objects.select_related(*ITEM_RELATED).filter(lpn=canonical(lpn)).first()
+def find_unit(lpn: str, *, related: bool = True) -> ReturnItem:
+    """The unit labelled `lpn`, with what the rules and screens need; raises UnknownUnit.
+
+    Without `related`, the unit's row alone: enough to hand it to a service, which reads it
+    again under its lock with what it needs.
+    """
+    units = ReturnItem.objects.select_related(*ITEM_RELATED) if related else ReturnItem.objects
+    item = units.filter(lpn=canonical(lpn)).first()
     if item is None:
         raise UnknownUnit(
             _("No unit is labelled '%(lpn)s'. Scan the LPN label on the unit.")
