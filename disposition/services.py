@@ -105,8 +105,11 @@ def _next_lot_code() -> str:
     return f"LOT-{Counter.objects.get(name='lot').value:06d}"
 
 
-def _open_lot(partner: Partner, outcome: str) -> Lot:
-    """The open lot for this partner and outcome, opened now if there is none."""
+def _lot_for(partner: Partner | None, outcome: str) -> Lot | None:
+    """The open lot a unit decided for this partner and outcome joins, opened now if there is
+    none; None for a unit that goes to a bin. The caller writes it with the decision's row."""
+    if partner is None:
+        return None
     lot = Lot.objects.select_for_update().filter(
         partner=partner, outcome=outcome, status=Lot.Status.OPEN
     )
@@ -120,23 +123,21 @@ def _open_lot(partner: Partner, outcome: str) -> Lot:
         return Lot.objects.get(partner=partner, outcome=outcome, status=Lot.Status.OPEN)
 
 
-def _route(disposition: Disposition) -> None:
-    """Put a decided unit on its way: into its lot, or onto the repair bench's queue."""
-    if disposition.partner_id:
-        disposition.lot = _open_lot(disposition.partner, disposition.chosen_outcome)
-        disposition.save(update_fields=["lot"])
-    if disposition.chosen_outcome in WORKSHOP_OUTCOMES:
-        RepairOrder.objects.create(
-            item=disposition.item,
-            **UnitKeys.of(disposition.item),
-            grade_code=disposition.grade_code,
-            disposition=disposition,
-            kind=disposition.chosen_outcome,
-            cycle=RepairOrder.objects.filter(item=disposition.item)
-            .exclude(status=RepairOrder.Status.CANCELLED)
-            .count()
-            + 1,
-        )
+def _queue_repair(disposition: Disposition) -> None:
+    """Put a unit decided for the workshop onto the repair bench's queue."""
+    if disposition.chosen_outcome not in WORKSHOP_OUTCOMES:
+        return
+    RepairOrder.objects.create(
+        item=disposition.item,
+        **UnitKeys.of(disposition.item),
+        grade_code=disposition.grade_code,
+        disposition=disposition,
+        kind=disposition.chosen_outcome,
+        cycle=RepairOrder.objects.filter(item=disposition.item)
+        .exclude(status=RepairOrder.Status.CANCELLED)
+        .count()
+        + 1,
+    )
 
 
 def _retire(disposition: Disposition, status: str, *, also_update: tuple[str, ...] = ()) -> None:
@@ -262,6 +263,8 @@ def decide_disposition(
     if active is not None:
         # The unit was reopened or re-inspected after its last decision: that one is history.
         _retire(active, Disposition.Status.SUPERSEDED)
+    # Into its lot in the same INSERT; one waiting for approval joins it once approved.
+    lot = None if needs_approval else _lot_for(destination.partner, chosen)
     # No savepoint: the error leaves this function's transaction, which rolls back whole.
     try:
         disposition = Disposition.objects.create(
@@ -282,6 +285,7 @@ def decide_disposition(
             approval=Disposition.Approval.PENDING if needs_approval else "",
             destination_bin=destination.bin,
             partner=destination.partner,
+            lot=lot,
             refund_treatment=recommendation.refund_treatment,
             station=station,
             decided_by=user,
@@ -308,7 +312,7 @@ def decide_disposition(
         },
     )
     if not needs_approval:
-        _route(disposition)
+        _queue_repair(disposition)
     _write_refund(disposition, release=not needs_approval, user=user, station=station)
     return disposition, True
 
@@ -367,8 +371,9 @@ def approve_override(
     disposition.approved_by = user
     disposition.approved_at = timezone.now()
     disposition.approval_note = note.strip()[:300]
+    disposition.lot = _lot_for(disposition.partner, disposition.chosen_outcome)
     disposition.save(
-        update_fields=["status", "approval", "approved_by", "approved_at", "approval_note"]
+        update_fields=["status", "approval", "approved_by", "approved_at", "approval_note", "lot"]
     )
     move_item(
         item,
@@ -378,7 +383,7 @@ def approve_override(
         station=station,
         details={"disposition": disposition.pk, "chosen": disposition.chosen_outcome},
     )
-    _route(disposition)
+    _queue_repair(disposition)
     _write_refund(disposition, release=True, user=user, station=station)
     return disposition
 
