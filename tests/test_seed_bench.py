@@ -13,6 +13,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 # Committed for real, so the services' after-commit work (customer e-mails) runs as it would.
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("migration_data_restored")
 def test_seeded_clones_cover_every_status_and_pass_every_integrity_check():
     call_command("seed_bench", units=600, templates=60, stdout=StringIO())
 
