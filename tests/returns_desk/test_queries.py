@@ -176,3 +176,16 @@ def test_event_keys_are_indexed_once_by_the_indexes_that_order_them():
     assert leading["station_id"] == [["station_id", "created_at"]]
     assert leading["item_id"] == [["item_id", "created_at"]]
     assert leading["parcel_id"] == [["parcel_id", "created_at"]]
+
+
+@pytest.mark.postgres
+def test_postgresql_reuses_the_plan_of_a_statement_a_connection_runs_again():
+    # Planning the desk's joins cost PostgreSQL as much as running them; a prepared statement
+    # is planned once per connection (DB_PREPARED_STATEMENTS, on by default).
+    station = StationFactory()
+    for _ in range(6):
+        list(ReturnItem.objects.filter(station=station).select_related("product", "parcel"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any('"returns_desk_returnitem"."station_id" = $1' in query for query in prepared)
