@@ -20,7 +20,7 @@ from django_htmx.http import trigger_client_event
 from returns_desk.exceptions import DomainError
 from returns_desk.labels import code128_svg
 from returns_desk.models import ReturnItem
-from returns_desk.stations import station_required
+from returns_desk.stations import newest, station_required
 from returns_desk.views import Outcome as Notice
 
 from . import services
@@ -48,13 +48,17 @@ def _recent(station) -> list[tuple[Disposition, str]]:
     """The station's latest decisions, each with its outcome's name.
 
     Named from one mapping: get_chosen_outcome_display translates every outcome's name to find
-    one, a tenth of a millisecond a row.
+    one, a tenth of a millisecond a row. The ids come from the station's decisions alone, and
+    only the columns shown are read: joined in one query, a station whose statistics lagged its
+    decisions (a busy morning) had all of them joined to their units and sorted (3.6 ms at 1,000).
     """
     names = dict(Outcome.choices)
     decisions = (
-        Disposition.objects.filter(station=station)
+        newest(
+            Disposition.objects.filter(station=station).order_by("-decided_at", "-pk"), RECENT_SHOWN
+        )
         .select_related("item")
-        .order_by("-decided_at", "-pk")[:RECENT_SHOWN]
+        .only("decided_at", "chosen_outcome", "status", "item__lpn")
     )
     return [(done, names.get(done.chosen_outcome, done.chosen_outcome)) for done in decisions]
 

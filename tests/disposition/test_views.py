@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from disposition.models import Disposition
@@ -246,3 +248,18 @@ def test_a_decision_into_a_partners_lot_costs_only_the_lots_lock_more(
     assert "GreenCycle" in response.text
     decision = Disposition.objects.get(item=unit, status=Disposition.Status.DECIDED)
     assert decision.lot is not None and decision.lot.partner == rules["recycle"].partner
+
+
+def test_the_desk_lists_the_stations_eight_latest_decisions_newest_first(
+    clerk_client, make_inspected, rules
+):
+    units = [make_inspected(grade) for grade in "AAAAACCCX"]
+    for item in units:
+        clerk_client.post(decide_url(item))
+
+    html = clerk_client.get("/disposition/").content.decode()
+
+    recent = html[html.index('id="recent-scans"') :]
+    shown = re.findall(r'href="/disposition/units/([^/]+)/">[^<]+</a> ([^<]+?)\s*</li>', recent)
+    outcomes = {"A": "Restock", "C": "Repair", "X": "Recycle"}
+    assert shown == [(item.lpn, outcomes[item.grade_code]) for item in units[:0:-1]]
