@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 
 from inspection.models import Inspection
 from returns_desk.configcache import cached
-from returns_desk.models import Program, ReturnItem
+from returns_desk.models import ProductCategory, Program, ReasonCode, ReturnItem, ReturnPolicy
 
 from . import refunds, rules
 from .models import (
@@ -32,6 +32,36 @@ ITEM_RELATED = (
     "rma_line__rma__policy",
     "rma_line__reason",
 )
+# ITEM_RELATED without the configuration rows, which with_configuration() adds from the cache.
+ITEM_ROWS = ("product", "rma_line__rma")
+
+
+def _configuration_rows() -> dict[str, dict]:
+    return {
+        "program": {row.pk: row for row in Program.objects.all()},
+        "policy": {row.pk: row for row in ReturnPolicy.objects.all()},
+        "reason": {row.pk: row for row in ReasonCode.objects.all()},
+        "category": {row.pk: row for row in ProductCategory.objects.all()},
+    }
+
+
+def with_configuration(item: ReturnItem) -> ReturnItem:
+    """Give a unit read with ITEM_ROWS what ITEM_RELATED adds: its RMA's program and policy,
+    its line's reason and its product's category, from the configuration cache.
+
+    Joined to the unit's locked read, these four small tables made PostgreSQL plan an
+    eleven-table join, 4 ms on each of a connection's first decisions. A row the cache does not
+    hold yet (made since this request's configuration was read) is read when first used.
+    """
+    rows = cached("unit configuration", _configuration_rows)
+    attach = [(item.product, "category")] if item.product else []
+    if line := item.rma_line:
+        attach += [(line, "reason"), (line.rma, "program"), (line.rma, "policy")]
+    for row, name in attach:
+        related = rows[name].get(getattr(row, f"{name}_id"))
+        if related is not None:
+            setattr(row, name, related)
+    return item
 
 
 def current_inspection(item: ReturnItem) -> Inspection | None:

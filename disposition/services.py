@@ -47,10 +47,12 @@ from .models import (
 from .rules import explain
 from .selectors import (
     ITEM_RELATED,
+    ITEM_ROWS,
     default_destination,
     disposition_settings,
     recommend,
     refund_for,
+    with_configuration,
 )
 
 Status = ReturnItem.Status
@@ -64,10 +66,11 @@ SHIPPABLE = {Status.DISPOSED, Status.PUT_AWAY}
 def _lock_item(item: ReturnItem) -> ReturnItem:
     # Joins are nullable (a unit held at receiving has no RMA line): lock only the unit's row.
     # The parcel's RMA is for its history event's webhook payload, so that is not read again;
-    # the refund is for _write_refund, which the unit's lock covers.
-    return (
+    # the refund is for _write_refund, which the unit's lock covers. Its configuration rows come
+    # from the cache: joined here, they cost more to plan than the read took.
+    return with_configuration(
         ReturnItem.objects.select_for_update(of=("self",))
-        .select_related(*ITEM_RELATED, "parcel__rma", "refund")
+        .select_related(*ITEM_ROWS, "parcel__rma", "refund")
         .get(pk=item.pk)
     )
 

@@ -1,8 +1,9 @@
+from collections import defaultdict
 from decimal import Decimal
 
 import pytest
 
-from disposition import services
+from disposition import selectors, services
 from disposition.exceptions import (
     ApprovalRefused,
     NoRuleMatched,
@@ -11,6 +12,7 @@ from disposition.exceptions import (
     StaleRecommendation,
 )
 from disposition.models import Disposition, Lot, RefundInstruction, RepairOrder
+from disposition.selectors import ITEM_RELATED, ITEM_ROWS, with_configuration
 from returns_desk.models import ItemEvent, ReturnItem
 
 pytestmark = pytest.mark.django_db
@@ -240,3 +242,32 @@ def test_put_away_refuses_the_wrong_location(make_inspected, rules, station, cle
         services.put_away(item=item, code="RESTOCK-B", station=station, user=clerk)
     item.refresh_from_db()
     assert item.status == Status.DISPOSED
+
+
+def _configuration_of(item: ReturnItem) -> tuple:
+    rma = item.rma_line.rma
+    return (rma.program, rma.policy, item.rma_line.reason, item.product.category)
+
+
+def test_a_locked_unit_reads_its_program_policy_reason_and_category_from_the_cache(
+    make_inspected, django_assert_num_queries
+):
+    unit = ReturnItem.objects.select_related(*ITEM_RELATED).get(pk=make_inspected("A").pk)
+    with_configuration(ReturnItem.objects.select_related(*ITEM_ROWS).get(pk=unit.pk))
+
+    item = ReturnItem.objects.select_related(*ITEM_ROWS).get(pk=unit.pk)
+    # Outside a request the configuration token is read on every cached read.
+    with django_assert_num_queries(1):
+        with_configuration(item)
+        assert _configuration_of(item) == _configuration_of(unit)
+
+
+def test_a_unit_whose_configuration_the_cache_does_not_hold_yet_reads_it(
+    make_inspected, monkeypatch
+):
+    unit = ReturnItem.objects.select_related(*ITEM_RELATED).get(pk=make_inspected("A").pk)
+    monkeypatch.setattr(selectors, "cached", lambda key, compute: defaultdict(dict))
+
+    item = with_configuration(ReturnItem.objects.select_related(*ITEM_ROWS).get(pk=unit.pk))
+
+    assert _configuration_of(item) == _configuration_of(unit)
