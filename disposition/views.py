@@ -6,6 +6,7 @@ turn a domain error into a message with a 4xx -> answer htmx with the `desk` par
 """
 
 import csv
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth.decorators import permission_required
@@ -44,23 +45,29 @@ def _station(request: HttpRequest):
     return station if station and station.can_inspect else None
 
 
-def _recent(station) -> list[tuple[Disposition, str]]:
-    """The station's latest decisions, each with its outcome's name.
+def _recent(station) -> list[tuple[datetime, str, str, bool]]:
+    """The station's latest decisions: when, the unit's LPN, the outcome's name, and whether it
+    waits for approval.
 
     Named from one mapping: get_chosen_outcome_display translates every outcome's name to find
     one, a tenth of a millisecond a row. The ids come from the station's decisions alone, and
-    only the columns shown are read: joined in one query, a station whose statistics lagged its
-    decisions (a busy morning) had all of them joined to their units and sorted (3.6 ms at 1,000).
+    only the columns shown are read, as values (no model rows): joined in one query, a station
+    whose statistics lagged its decisions (a busy morning) had all of them joined to their units
+    and sorted (3.6 ms at 1,000).
     """
     names = dict(Outcome.choices)
-    decisions = (
-        newest(
-            Disposition.objects.filter(station=station).order_by("-decided_at", "-pk"), RECENT_SHOWN
+    decisions = newest(
+        Disposition.objects.filter(station=station).order_by("-decided_at", "-pk"), RECENT_SHOWN
+    ).values_list("decided_at", "item__lpn", "chosen_outcome", "status")
+    return [
+        (
+            decided_at,
+            lpn,
+            names.get(outcome, outcome),
+            status == Disposition.Status.AWAITING_APPROVAL,
         )
-        .select_related("item")
-        .only("decided_at", "chosen_outcome", "status", "item__lpn")
-    )
-    return [(done, names.get(done.chosen_outcome, done.chosen_outcome)) for done in decisions]
+        for decided_at, lpn, outcome, status in decisions
+    ]
 
 
 def _context(

@@ -145,7 +145,9 @@ def test_a_valuable_override_waits_and_a_clerk_cannot_approve_it(clerk_client, u
     unit.refresh_from_db()
     assert response.status_code == 200
     assert unit.status == Status.AWAITING_APPROVAL
-    assert "Waiting for a supervisor" in response.content.decode()
+    html = response.content.decode()
+    assert "Waiting for a supervisor" in html
+    assert f'{unit.lpn}</a> Liquidate <span class="tag">awaiting approval</span>' in html
 
     refused = clerk_client.post(f"{decide_url(unit)}approve/")
 
