@@ -163,19 +163,32 @@ def test_the_desk_lists_this_stations_newest_scans_first(client, settings):
     assert other_rma.number not in recent
 
 
-def test_event_keys_are_indexed_once_by_the_indexes_that_order_them():
-    # Every scan writes an event: each redundant index is one more write per scan, and a
-    # one-column station index let the planner sort a station's whole history for the desk's
-    # recent list whenever its statistics were stale.
+@pytest.mark.parametrize(
+    ("table", "indexed_once"),
+    [
+        (
+            "returns_desk_itemevent",
+            {
+                "station_id": ["station_id", "created_at"],
+                "item_id": ["item_id", "created_at"],
+                "parcel_id": ["parcel_id", "created_at"],
+            },
+        ),
+        ("disposition_disposition", {"station_id": ["station_id", "decided_at"]}),
+    ],
+)
+def test_history_keys_are_indexed_once_by_the_indexes_that_order_them(table, indexed_once):
+    # Every scan writes an event and every decision a row: each redundant index is one more
+    # write, and a one-column station index let the planner sort a station's whole history for
+    # a desk's recent list whenever its statistics were stale.
     with connection.cursor() as cursor:
-        indexes = connection.introspection.get_constraints(cursor, "returns_desk_itemevent")
+        indexes = connection.introspection.get_constraints(cursor, table)
     leading = {}
     for index in indexes.values():
         if index["index"] and not index["primary_key"]:
             leading.setdefault(index["columns"][0], []).append(index["columns"])
-    assert leading["station_id"] == [["station_id", "created_at"]]
-    assert leading["item_id"] == [["item_id", "created_at"]]
-    assert leading["parcel_id"] == [["parcel_id", "created_at"]]
+    for column, columns in indexed_once.items():
+        assert leading[column] == [columns]
 
 
 @pytest.mark.postgres
