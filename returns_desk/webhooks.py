@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .models import OutboxEvent, WebhookDelivery, WebhookEndpoint
@@ -104,24 +104,34 @@ def claim_next(now: datetime) -> WebhookDelivery | None:
         aggregate_key=OuterRef("aggregate_key"),
         event_id__lt=OuterRef("event_id"),
     ).exclude(status=Status.DELIVERED)
-    lease = timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 3)
+    due = (
+        WebhookDelivery.objects.select_related("event", "endpoint")
+        .filter(status=Status.PENDING, next_attempt_at__lte=now, endpoint__active=True)
+        .filter(~Exists(earlier_undelivered))
+        .order_by("next_attempt_at", "event_id")
+    )
+    return claim(due, now=now, lease=timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 3))
+
+
+def claim[M: Model](due: QuerySet[M], *, now: datetime, lease: timedelta) -> M | None:
+    """Lease the first row of `due` that no other worker holds, if any.
+
+    `due` is the ordered pending rows of a model with `status` and `leased_until` (webhook
+    deliveries, customer e-mails); the lease ends at `now + lease`.
+    """
     with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("event", "endpoint")
-            .filter(status=Status.PENDING, next_attempt_at__lte=now, endpoint__active=True)
+        row = (
+            due.select_for_update(skip_locked=True, of=("self",))
             .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
-            .filter(~Exists(earlier_undelivered))
-            .order_by("next_attempt_at", "event_id")
             .first()
         )
-        if delivery is None:
+        if row is None:
             return None
         # The compare-and-set is what makes the claim exclusive where rows are not locked.
-        claimed = WebhookDelivery.objects.filter(
-            pk=delivery.pk, leased_until=delivery.leased_until, status=Status.PENDING
+        claimed = due.model.objects.filter(
+            pk=row.pk, leased_until=row.leased_until, status=row.status
         ).update(leased_until=now + lease)
-        return delivery if claimed else None
+        return row if claimed else None
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
