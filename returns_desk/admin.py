@@ -12,9 +12,10 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from . import apikeys, imports, webhooks
+from . import apikeys, imports, services, webhooks
 from .models import (
     ApiKey,
+    CustomerEmail,
     ImportMapping,
     ItemEvent,
     OutboxEvent,
@@ -314,6 +315,42 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def replay(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = webhooks.replay(queryset)
         self.message_user(request, f"Queued {count} delivery(ies) again.")
+
+
+@admin.register(CustomerEmail)
+class CustomerEmailAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "kind",
+        "rma",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "sent_at",
+    ]
+    list_filter = ["status", "kind"]
+    search_fields = ["rma__number", "recipient"]
+    list_select_related = ["rma"]
+    actions = ["send_again"]
+
+    def has_change_permission(self, request, obj=None):
+        # Needed by the send-again action; the form itself stays read-only (no editable fields).
+        return request.user.has_perm("returns_desk.change_customeremail")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    @admin.action(description="Send again (failed ones)", permissions=["change"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.resend_customer_emails(emails=queryset, user=request.user)
+        skipped = queryset.count() - count
+        self.message_user(
+            request,
+            f"Queued {count} failed e-mail(s) again; the worker sends them on its next round."
+            + (f" {skipped} not failed were left as they are." if skipped else ""),
+        )
 
 
 @admin.register(ImportMapping)

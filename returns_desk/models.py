@@ -719,6 +719,7 @@ EVENT_ACTIONS = {
     "shipped_in_lot": _("Shipped in a lot"),
     "refund_released": _("Refund released"),
     "refund_exported": _("Refund exported"),
+    "customer_email_resent": _("Customer e-mail sent again"),
 }
 
 
@@ -746,6 +747,7 @@ EVENT_DETAILS = {
     "packaging": _("packaging"),
     "partner": _("partner"),
     "reason": _("reason"),
+    "recipient": _("recipient"),
     "recommended": _("recommended"),
     "refund": _("refund"),
     "repair_order": _("repair order"),
@@ -962,6 +964,57 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint}"
+
+
+class CustomerEmail(models.Model):
+    """A mail to the customer, queued in the transaction of the history event that causes it.
+
+    The worker (`manage.py deliver_webhooks`, see notifications.py) sends it and retries it, so a
+    mail server that is slow or down costs the clerk nothing and loses no mail. One per event: a
+    retried request or a second scan never mails twice.
+    """
+
+    class Kind(models.TextChoices):
+        PARCEL_RECEIVED = "parcel_received", _("Parcel received")
+        REFUND_RELEASED = "refund_released", _("Refund released")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    rma = models.ForeignKey(
+        ReturnAuthorization, on_delete=models.PROTECT, related_name="customer_emails"
+    )
+    event = models.OneToOneField(ItemEvent, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind)
+    recipient = models.EmailField()
+    # The language active where the mail was queued (the request's, which the mail was written
+    # in when it was sent from the request): the worker's own is only the default.
+    language = models.CharField(max_length=10)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A worker claims a mail until this moment; a worker that died lets it lapse.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        indexes = [
+            # The worker's "due" query; sent and failed mails, nearly all of them, stay out of it.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(status="pending"),
+                name="customer_email_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient}"
 
 
 class ImportMapping(models.Model):

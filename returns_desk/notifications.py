@@ -1,55 +1,159 @@
 """E-mail to the customer when their parcel arrives and when a refund is released.
 
-`services.record_event` calls `notify_customer` for every history event; the mail goes out
-after the commit (never for a change that rolled back), and a mail server that is down is
-logged, not turned into an error for the clerk who scanned the parcel.
+`services.record_event` calls `queue_customer_email` for every history event; it writes the
+mail as a CustomerEmail row in the same transaction, so a change that rolls back mails nobody
+and a committed one is mailed exactly once. The worker (`manage.py deliver_webhooks`) sends
+what is due with `send_due`, outside any clerk's request: a mail server that is slow or down
+delays the mail, not the scan. A failed attempt is retried after the webhooks' backoff
+(WEBHOOK_BACKOFF_SECONDS, doubling, capped) and the mail is marked failed after
+CUSTOMER_EMAIL_MAX_ATTEMPTS; an admin can send it again
+(`services.resend_customer_emails`).
 """
 
 import logging
-from functools import partial
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import ItemEvent
+from .models import CustomerEmail, ItemEvent
+from .webhooks import backoff, claim
 
 logger = logging.getLogger(__name__)
+Status = CustomerEmail.Status
 
-# History action -> (template name under templates/emails/, subject).
+# Kind (the history action that causes the mail) -> subject; its templates are
+# templates/emails/<kind>.txt and .html.
 EMAILS = {
-    "parcel_received": ("parcel_received", gettext_lazy("we have received your return")),
-    "refund_released": ("refund_released", gettext_lazy("your refund has been released")),
+    CustomerEmail.Kind.PARCEL_RECEIVED: gettext_lazy("we have received your return"),
+    CustomerEmail.Kind.REFUND_RELEASED: gettext_lazy("your refund has been released"),
 }
+# Longer than any SMTP conversation (EMAIL_TIMEOUT bounds each step of it): a worker that dies
+# mid-send lets another take the mail over after this, and none takes it over sooner.
+LEASE = timedelta(minutes=5)
 
 
-def notify_customer(event: ItemEvent) -> None:
-    if event.action in EMAILS:
-        transaction.on_commit(partial(send_customer_email, event), robust=True)
-
-
-def send_customer_email(event: ItemEvent) -> None:
-    # The event as its service wrote it, with the rows it locked: after the commit they are
-    # what the customer is told, and reading them again would cost the clerk's request a query.
+def queue_customer_email(event: ItemEvent) -> CustomerEmail | None:
+    """Write the mail a history event calls for, if any, in the event's transaction."""
+    if event.action not in EMAILS:
+        return None
+    # The services pass the parcel or unit they locked, with what it names already loaded.
     rma = (event.parcel or event.item.parcel).rma
     if rma is None or not rma.customer_email:
-        return
-    template, subject = EMAILS[event.action]
+        return None
+    return CustomerEmail.objects.create(
+        rma=rma,
+        event=event,
+        kind=event.action,
+        recipient=rma.customer_email,
+        # Rendered later by the worker, in the language it would have been written in now.
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+    )
+
+
+def render(email: CustomerEmail) -> EmailMultiAlternatives:
+    event, rma = email.event, email.rma
     context = {
         "rma": rma,
         "product": event.item.product if event.item else None,
         "amount": event.details.get("amount"),
         "track_url": settings.PUBLIC_BASE_URL.rstrip("/") + reverse("track"),
     }
-    message = EmailMultiAlternatives(
-        subject=_("Return %(number)s: %(subject)s") % {"number": rma.number, "subject": subject},
-        body=render_to_string(f"emails/{template}.txt", context),
-        to=[rma.customer_email],
+    with translation.override(email.language):
+        subject = _("Return %(number)s: %(subject)s") % {
+            "number": rma.number,
+            "subject": EMAILS[email.kind],
+        }
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string(f"emails/{email.kind}.txt", context),
+            to=[email.recipient],
+        )
+        html = render_to_string(f"emails/{email.kind}.html", context)
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def claim_next(now: datetime) -> CustomerEmail | None:
+    """Lease the pending mail that has waited longest for its attempt, if one is due."""
+    due = (
+        CustomerEmail.objects.select_related("rma", "event__item__product")
+        .filter(status=Status.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")
     )
-    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
-    message.send()
-    logger.info("Sent %s e-mail for %s", template, rma.number)
+    return claim(due, now=now, lease=LEASE)
+
+
+def send(email: CustomerEmail) -> str:
+    """Send the mail once; return the error, or '' when the mail server took it."""
+    try:
+        render(email).send()
+    except Exception as error:
+        # SMTP failures are OSErrors, but other mail backends raise their own: whatever it is,
+        # the mail waits for its next attempt and the worker goes on to the next one.
+        logger.warning("Customer e-mail %s not sent: %r", email.pk, error)
+        return str(error)[:500] or error.__class__.__name__
+    logger.info("Sent %s e-mail for %s", email.kind, email.rma.number)
+    return ""
+
+
+def record_attempt(email: CustomerEmail, error: str) -> str:
+    """Write one attempt's outcome and release the lease; return the mail's new status."""
+    now = timezone.now()
+    email.attempts += 1
+    email.last_attempt_at = now
+    email.leased_until = None
+    if not error:
+        email.status, email.sent_at, email.last_error = Status.SENT, now, ""
+    else:
+        email.last_error = error
+        if email.attempts >= settings.CUSTOMER_EMAIL_MAX_ATTEMPTS:
+            email.status = Status.FAILED
+        else:
+            email.next_attempt_at = now + backoff(email.attempts)
+    email.save(
+        update_fields=[
+            "attempts",
+            "last_attempt_at",
+            "leased_until",
+            "status",
+            "sent_at",
+            "last_error",
+            "next_attempt_at",
+        ]
+    )
+    return email.status
+
+
+@dataclass
+class Run:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+
+def send_due(*, limit: int = 100) -> Run:
+    """Send up to `limit` due customer e-mails, one at a time."""
+    run = Run()
+    for _attempt in range(limit):
+        email = claim_next(timezone.now())
+        if email is None:
+            break
+        status = record_attempt(email, send(email))
+        if status == Status.SENT:
+            run.sent += 1
+        elif status == Status.FAILED:
+            run.failed += 1
+        else:
+            run.retrying += 1
+    return run

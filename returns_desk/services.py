@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -40,6 +40,7 @@ from .exceptions import (
 )
 from .models import (
     Counter,
+    CustomerEmail,
     ItemEvent,
     Parcel,
     Product,
@@ -71,9 +72,9 @@ def record_event(
 ) -> ItemEvent:
     """Append one entry to the chain of custody of a unit or a parcel.
 
-    This is also the one place integrations hear from: in the same transaction it writes the
-    outbox event the action calls for (see outbox.ACTIONS) and, after the commit, mails the
-    customer where the action is one they are told about (see notifications.EMAILS).
+    This is also the one place integrations and customers hear from: in the same transaction
+    it writes the outbox event the action calls for (see outbox.ACTIONS) and queues the
+    customer's e-mail where the action is one they are told about (see notifications.EMAILS).
     """
     event = ItemEvent.objects.create(
         item=item,
@@ -86,8 +87,40 @@ def record_event(
         details=details or {},
     )
     outbox.record_for_event(event)
-    notifications.notify_customer(event)
+    notifications.queue_customer_email(event)
     return event
+
+
+@transaction.atomic
+def resend_customer_emails(*, emails: QuerySet[CustomerEmail], user: AbstractBaseUser) -> int:
+    """Queue the failed ones among `emails` again, from a fresh first attempt; return how many.
+
+    Pending and sent mails are left as they are: sending a mail twice is what the outbox is
+    there to prevent. Each one queued again is recorded on its parcel's or unit's history.
+    """
+    failed = (
+        emails.select_for_update(of=("self",))
+        .select_related("event__item", "event__parcel")
+        .filter(status=CustomerEmail.Status.FAILED)
+        .order_by("pk")
+    )
+    count = 0
+    for email in failed:
+        email.status = CustomerEmail.Status.PENDING
+        email.attempts = 0
+        email.next_attempt_at = timezone.now()
+        email.leased_until = None
+        email.save(update_fields=["status", "attempts", "next_attempt_at", "leased_until"])
+        record_event(
+            action="customer_email_resent",
+            item=email.event.item,
+            parcel=email.event.parcel,
+            user=user,
+            station=None,
+            details={"kind": email.kind, "recipient": email.recipient},
+        )
+        count += 1
+    return count
 
 
 def move_item(
@@ -404,8 +437,9 @@ def receive_unit(
 
     `code` is a SKU, GTIN or an authorised serial; `serial` is the serial scanned after a SKU
     of a serialised product. Returns (unit, created): a repeated scan token returns the unit it
-    created the first time. Raises ParcelNotOpen, UnknownCode, WrongItem, OverReceipt,
-    SerialRequired, SerialAlreadyReceived.
+    created the first time. A new unit's parcel holds the RMA as locked and updated, and the
+    RMA its lines in `lines_as_locked`. Raises ParcelNotOpen, UnknownCode, WrongItem,
+    OverReceipt, SerialRequired, SerialAlreadyReceived.
     """
     parcel = _lock_open_parcel(parcel, station)
     if repeat := _unit_of_scan(scan_token):
@@ -423,6 +457,8 @@ def receive_unit(
     parcel.rma = rma
     for line in lines:
         line.rma = rma
+    # The receiving desk shows every line after the scan: these rows, as this scan leaves them.
+    rma.lines_as_locked = lines
     code, serial = canonical(code), canonical(serial)
     line = _match_line(lines, rma, code, serial)
     serial = serial or line.serial_number

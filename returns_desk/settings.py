@@ -219,11 +219,15 @@ if _MAIL_BACKEND.endswith("smtp.EmailBackend"):
         "username": env("EMAIL_HOST_USER"),
         "password": env("EMAIL_HOST_PASSWORD"),
         "use_tls": env_bool("EMAIL_USE_TLS", False),
-        # The mail goes out in the clerk's request, after the commit: without a timeout a mail
-        # server that accepts the connection and then hangs holds the scan until gunicorn kills it.
+        # Customer e-mails go out from the worker (deliver_webhooks): without a timeout a mail
+        # server that accepts the connection and then hangs holds the worker, and its lease
+        # (notifications.LEASE) lapses while the mail may still go out.
         "timeout": int(env("EMAIL_TIMEOUT", "10")),
     }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "returns@localhost")
+# Attempts at a customer e-mail before it is marked failed (an admin can send it again); the
+# retries wait as webhook retries do (WEBHOOK_BACKOFF_SECONDS, doubling, capped).
+CUSTOMER_EMAIL_MAX_ATTEMPTS = int(env("CUSTOMER_EMAIL_MAX_ATTEMPTS", "8"))
 
 LOGGING = {
     "version": 1,

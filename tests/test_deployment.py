@@ -111,8 +111,8 @@ def test_the_procfile_releases_serves_healthz_with_production_settings_and_runs_
 
 
 def test_a_mail_server_that_hangs_holds_a_customer_email_for_at_most_email_timeout():
-    # The customer's e-mail is sent in the clerk's request: a server that accepts the
-    # connection and never greets must cost the clerk seconds, not the worker's 300 s timeout.
+    # The worker sends customer e-mails one at a time: a server that accepts the connection
+    # and never greets must cost it seconds, well inside the mail's lease, not forever.
     with socket.socket() as hung:
         hung.bind(("127.0.0.1", 0))
         hung.listen()

@@ -7,19 +7,19 @@ from django.core import mail
 
 from disposition import services
 from disposition.models import Lot
-from returns_desk import apikeys, outbox
+from returns_desk import apikeys, notifications, outbox
 from returns_desk.models import ApiKey, ItemEvent, OutboxEvent
 
 pytestmark = pytest.mark.django_db
 
 
 def test_releasing_a_refund_is_in_the_history_the_outbox_and_the_customers_inbox(
-    make_inspected, rules, station, clerk, config, django_capture_on_commit_callbacks
+    make_inspected, rules, station, clerk, config
 ):
     unit = make_inspected("A")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        services.decide_disposition(item=unit, station=station, user=clerk)
+    services.decide_disposition(item=unit, station=station, user=clerk)
+    notifications.send_due()
 
     event = ItemEvent.objects.get(item=unit, action="refund_released")
     assert Decimal(event.details["amount"]) == unit.refund.amount

@@ -229,9 +229,10 @@ def test_the_decide_screen_runs_a_bounded_number_of_queries(
         response = clerk_client.get(decide_url(unit))
     assert response.status_code == 200
     # The session, its token, the unit; locks on the unit (with its refund) and its decision,
-    # its grade; the decision, the move, the refund, two history and outbox events; then only
-    # the recent decisions: the screen shows the decision, refund and e-mail as written.
-    with django_assert_max_num_queries(16):
+    # its grade; the decision, the move, the refund, two history and outbox events, the
+    # customer's queued e-mail; then only the recent decisions: the screen shows the decision,
+    # refund and e-mail as written.
+    with django_assert_max_num_queries(17):
         response = clerk_client.post(decide_url(unit), HTTP_HX_REQUEST="true")
     assert "RESTOCK-A" in response.text
     assert "Refund:" in response.text
@@ -245,7 +246,7 @@ def test_a_decision_into_a_partners_lot_costs_only_the_lots_lock_more(
     unit = make_inspected("X")
 
     # As a decision to a bin, plus the lot's lock: the decision is written with its lot.
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         response = clerk_client.post(decide_url(unit), HTTP_HX_REQUEST="true")
     assert "GreenCycle" in response.text
     decision = Disposition.objects.get(item=unit, status=Disposition.Status.DECIDED)

@@ -1,9 +1,8 @@
-"""The customer's side: the public tracking page and the e-mails they get."""
+"""The customer's side: the public tracking page (their e-mails: test_customer_emails.py)."""
 
 import re
 
 import pytest
-from django.core import mail
 from django.db import transaction
 from django.test import Client
 
@@ -139,68 +138,3 @@ def test_the_tracking_form_is_csrf_protected(received):
     client = Client(enforce_csrf_checks=True)
 
     assert look_up(client, "RMA-5001", "olga@example.com").status_code == 403
-
-
-# --- e-mails ------------------------------------------------------------------------------------
-
-
-def test_the_customer_is_mailed_when_their_parcel_arrives(
-    station, clerk, django_capture_on_commit_callbacks
-):
-    rma = make_rma((ProductFactory(), 1), number="RMA-6001", customer_email="ana@example.com")
-
-    with django_capture_on_commit_callbacks(execute=True):
-        open_parcel(rma, station, clerk)
-
-    [message] = mail.outbox
-    assert message.to == ["ana@example.com"]
-    assert "RMA-6001" in message.subject and "received" in message.subject
-    assert "http://127.0.0.1:8000/track/" in message.body
-    html, mimetype = message.alternatives[0]
-    assert mimetype == "text/html" and "RMA-6001" in html
-
-
-def test_no_mail_goes_out_for_a_change_that_rolled_back(
-    station, clerk, django_capture_on_commit_callbacks
-):
-    rma = make_rma((ProductFactory(), 1), customer_email="ana@example.com")
-
-    with (
-        django_capture_on_commit_callbacks(execute=True) as callbacks,
-        pytest.raises(RuntimeError),
-        transaction.atomic(),
-    ):
-        open_parcel(rma, station, clerk)
-        raise RuntimeError("rolled back")
-
-    assert callbacks == [] and mail.outbox == []
-
-
-def test_a_return_without_an_email_address_sends_nothing(
-    station, clerk, django_capture_on_commit_callbacks
-):
-    rma = make_rma((ProductFactory(), 1), customer_email="")
-
-    with django_capture_on_commit_callbacks(execute=True):
-        open_parcel(rma, station, clerk)
-
-    assert mail.outbox == []
-
-
-def test_the_customer_is_mailed_when_a_refund_is_released(
-    received, station, clerk, django_capture_on_commit_callbacks
-):
-    rma, item = received
-
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        services.record_event(
-            item=item,
-            action="refund_released",
-            user=clerk,
-            station=station,
-            details={"amount": "35.10"},
-        )
-
-    [message] = mail.outbox
-    assert "refund" in message.subject
-    assert "35.10" in message.body and "Electric kettle" in message.body

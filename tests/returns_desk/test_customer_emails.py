@@ -1,0 +1,241 @@
+"""The customer's e-mails: queued with the change that causes them, sent by the worker."""
+
+import smtplib
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone, translation
+
+from returns_desk import notifications, services
+from returns_desk.models import CustomerEmail, ItemEvent
+from tests.factories import ProductFactory, make_rma, open_parcel
+from tests.returns_desk.test_concurrency import run_together
+
+pytestmark = pytest.mark.django_db
+
+Status = CustomerEmail.Status
+
+
+class DownMailServer(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+@pytest.fixture
+def mail_server_down(settings):
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.DownMailServer"}}
+
+
+def make_due_now():
+    CustomerEmail.objects.update(next_attempt_at=timezone.now())
+
+
+def test_a_received_parcel_queues_the_mail_and_the_clerk_sends_nothing(station, clerk):
+    rma = make_rma((ProductFactory(), 1), number="RMA-6001", customer_email="ana@example.com")
+
+    parcel = open_parcel(rma, station, clerk)
+
+    email = CustomerEmail.objects.get()
+    assert email.status == Status.PENDING and email.recipient == "ana@example.com"
+    assert email.kind == "parcel_received" and email.rma == rma
+    assert email.event == ItemEvent.objects.get(parcel=parcel, action="parcel_received")
+    assert mail.outbox == []
+
+
+def test_the_worker_sends_the_parcel_mail_as_the_customer_knows_it(station, clerk):
+    rma = make_rma((ProductFactory(), 1), number="RMA-6001", customer_email="ana@example.com")
+    open_parcel(rma, station, clerk)
+
+    run = notifications.send_due()
+
+    assert run.sent == 1
+    [message] = mail.outbox
+    assert message.to == ["ana@example.com"]
+    assert message.subject == "Return RMA-6001: we have received your return"
+    assert "http://127.0.0.1:8000/track/" in message.body
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html" and "RMA-6001" in html
+    email = CustomerEmail.objects.get()
+    assert email.status == Status.SENT and email.sent_at is not None and email.attempts == 1
+    assert notifications.send_due().sent == 0  # sent once, never again
+
+
+def test_the_mail_is_written_in_the_language_of_the_request_that_queued_it(station, clerk):
+    rma = make_rma((ProductFactory(), 1), customer_email="ana@example.com")
+    with translation.override("de"):
+        open_parcel(rma, station, clerk)
+
+    notifications.send_due()
+
+    assert CustomerEmail.objects.get().language == "de"
+    [message] = mail.outbox
+    # The mail as it is rendered under German, whichever words the catalogue has for it.
+    with translation.override("de"):
+        expected = notifications.render(CustomerEmail.objects.get())
+    assert (message.subject, message.body) == (expected.subject, expected.body)
+
+
+def test_the_customer_is_mailed_when_a_refund_is_released(station, clerk):
+    product = ProductFactory(name="Electric kettle")
+    rma = make_rma((product, 1), customer_email="olga@example.com")
+    item, _ = services.receive_unit(
+        parcel=open_parcel(rma, station, clerk), code=product.sku, station=station, user=clerk
+    )
+    notifications.send_due()
+    mail.outbox.clear()
+
+    with transaction.atomic():
+        services.record_event(
+            item=item,
+            action="refund_released",
+            user=clerk,
+            station=station,
+            details={"amount": "35.10"},
+        )
+    notifications.send_due()
+
+    [message] = mail.outbox
+    assert "refund" in message.subject
+    assert "35.10" in message.body and "Electric kettle" in message.body
+
+
+def test_no_mail_is_queued_for_a_change_that_rolled_back(station, clerk):
+    rma = make_rma((ProductFactory(), 1), customer_email="ana@example.com")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        open_parcel(rma, station, clerk)
+        raise RuntimeError("rolled back")
+
+    assert not CustomerEmail.objects.exists()
+    assert notifications.send_due().sent == 0 and mail.outbox == []
+
+
+def test_a_return_without_an_email_address_queues_nothing(station, clerk):
+    rma = make_rma((ProductFactory(), 1), customer_email="")
+
+    open_parcel(rma, station, clerk)
+
+    assert not CustomerEmail.objects.exists()
+
+
+def test_a_parcel_scanned_twice_mails_its_customer_once(station, clerk):
+    rma = make_rma((ProductFactory(), 1), customer_email="ana@example.com")
+
+    open_parcel(rma, station, clerk)
+    open_parcel(rma, station, clerk)
+    notifications.send_due()
+
+    assert CustomerEmail.objects.count() == 1 and len(mail.outbox) == 1
+
+
+def test_a_mail_the_server_refuses_waits_for_a_later_attempt(station, clerk, mail_server_down):
+    rma = make_rma((ProductFactory(), 1), customer_email="ana@example.com")
+    open_parcel(rma, station, clerk)
+
+    before = timezone.now()
+    run = notifications.send_due()
+
+    assert run.retrying == 1
+    email = CustomerEmail.objects.get()
+    assert email.status == Status.PENDING and email.attempts == 1
+    assert "Connection unexpectedly closed" in email.last_error
+    assert timedelta(seconds=29) < email.next_attempt_at - before < timedelta(seconds=35)
+    assert notifications.send_due().retrying == 0  # not due yet: no second attempt
+
+
+def test_a_mail_sent_at_last_forgets_its_last_error(station, clerk, settings, mail_server_down):
+    rma = make_rma((ProductFactory(), 1), customer_email="ana@example.com")
+    open_parcel(rma, station, clerk)
+    notifications.send_due()
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    make_due_now()
+
+    assert notifications.send_due().sent == 1
+    email = CustomerEmail.objects.get()
+    assert email.status == Status.SENT and email.attempts == 2 and email.last_error == ""
+    assert len(mail.outbox) == 1
+
+
+def test_a_mail_failing_every_attempt_is_marked_failed_and_can_be_sent_again(
+    station, clerk, settings, mail_server_down, admin_client, admin_user
+):
+    settings.CUSTOMER_EMAIL_MAX_ATTEMPTS = 3
+    rma = make_rma((ProductFactory(), 1), number="RMA-6002", customer_email="ana@example.com")
+    parcel = open_parcel(rma, station, clerk)
+    for _attempt in range(2):
+        assert notifications.send_due().retrying == 1
+        make_due_now()
+    assert notifications.send_due().failed == 1
+    make_due_now()
+    assert notifications.send_due().failed == 0  # failed for good: no more attempts
+    email = CustomerEmail.objects.get()
+    assert email.status == Status.FAILED and email.attempts == 3
+
+    listing = admin_client.get("/admin/returns_desk/customeremail/?status=failed&q=RMA-6002")
+    response = admin_client.post(
+        "/admin/returns_desk/customeremail/",
+        {"action": "send_again", "_selected_action": [email.pk]},
+    )
+
+    assert listing.status_code == 200 and "ana@example.com" in listing.text
+    assert response.status_code == 302
+    email.refresh_from_db()
+    assert email.status == Status.PENDING and email.attempts == 0
+    resent = ItemEvent.objects.get(parcel=parcel, action="customer_email_resent")
+    assert resent.user == admin_user
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    assert notifications.send_due().sent == 1 and len(mail.outbox) == 1
+
+
+def test_sending_again_leaves_pending_and_sent_mails_alone(station, clerk, admin_user):
+    for number in ("RMA-6003", "RMA-6004"):
+        open_parcel(make_rma((ProductFactory(), 1), number=number), station, clerk)
+    notifications.send_due(limit=1)
+
+    queued = services.resend_customer_emails(emails=CustomerEmail.objects.all(), user=admin_user)
+
+    assert queued == 0
+    assert sorted(CustomerEmail.objects.values_list("status", flat=True)) == ["pending", "sent"]
+    assert not ItemEvent.objects.filter(action="customer_email_resent").exists()
+
+
+def test_a_claimed_mail_cannot_be_claimed_by_a_second_worker(station, clerk):
+    open_parcel(make_rma((ProductFactory(), 1)), station, clerk)
+
+    first = notifications.claim_next(timezone.now())
+
+    assert first is not None
+    assert notifications.claim_next(timezone.now()) is None
+    # A worker that died lets its lease lapse; then another may take the mail over.
+    assert notifications.claim_next(timezone.now() + timedelta(minutes=6)) == first
+
+
+def test_the_worker_command_reports_the_mails_it_sent(station, clerk):
+    open_parcel(make_rma((ProductFactory(), 1)), station, clerk)
+    out = StringIO()
+
+    call_command("deliver_webhooks", stdout=out)
+
+    assert "Customer e-mails: 1 sent, 0 to retry, 0 failed." in out.getvalue()
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("migration_data_restored")
+def test_workers_running_at_once_send_each_mail_once(station, clerk):
+    for number in range(6):
+        open_parcel(make_rma((ProductFactory(), 1), number=f"RMA-70{number}"), station, clerk)
+
+    runs = run_together(*[notifications.send_due] * 3)
+
+    assert sum(run.sent for run in runs) == 6, runs
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        CustomerEmail.objects.values_list("recipient", flat=True)
+    )
+    assert set(CustomerEmail.objects.values_list("status", flat=True)) == {Status.SENT}
