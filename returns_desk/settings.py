@@ -226,8 +226,9 @@ if _MAIL_BACKEND.endswith("smtp.EmailBackend"):
     }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "returns@localhost")
 # Attempts at a customer e-mail before it is marked failed (an admin can send it again); the
-# retries wait as webhook retries do (WEBHOOK_BACKOFF_SECONDS, doubling, capped).
-CUSTOMER_EMAIL_MAX_ATTEMPTS = int(env("CUSTOMER_EMAIL_MAX_ATTEMPTS", "8"))
+# retries wait as webhook retries do (WEBHOOK_BACKOFF_SECONDS, doubling, capped). 13 attempts
+# span about 20 hours at the default backoff: a mail server down overnight loses no mail.
+CUSTOMER_EMAIL_MAX_ATTEMPTS = int(env("CUSTOMER_EMAIL_MAX_ATTEMPTS", "13"))
 
 LOGGING = {
     "version": 1,

@@ -192,6 +192,18 @@ def test_a_mail_failing_every_attempt_is_marked_failed_and_can_be_sent_again(
     assert notifications.send_due().sent == 1 and len(mail.outbox) == 1
 
 
+def test_by_default_a_mail_outlives_a_mail_server_down_overnight(station, clerk, mail_server_down):
+    open_parcel(make_rma((ProductFactory(), 1), customer_email="ana@example.com"), station, clerk)
+    waited = timedelta()
+    while notifications.send_due().retrying:
+        email = CustomerEmail.objects.get()
+        waited += email.next_attempt_at - email.last_attempt_at
+        make_due_now()
+
+    assert CustomerEmail.objects.get().status == Status.FAILED
+    assert waited >= timedelta(hours=12)
+
+
 def test_sending_again_leaves_pending_and_sent_mails_alone(station, clerk, admin_user):
     for number in ("RMA-6003", "RMA-6004"):
         open_parcel(make_rma((ProductFactory(), 1), number=number), station, clerk)
