@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -30,8 +31,16 @@ from .exceptions import (
 from .forms import ExceptionUnitForm, ParkForm, ScanForm, StationForm
 from .labels import code128_svg
 from .middleware import STATION_SESSION_KEY
-from .models import ItemEvent, Parcel, ReceivingException, ReturnItem, RMALine
+from .models import (
+    ItemEvent,
+    Parcel,
+    ReceivingException,
+    ReturnAuthorization,
+    ReturnItem,
+    RMALine,
+)
 from .stations import newest, station_required
+from .tables import attach_configuration
 
 RECEIVE = "returns_desk.receive_returns"
 SUPERVISE = "returns_desk.supervise_returns"
@@ -97,58 +106,63 @@ receiving_station_required = station_required("can_receive", refuse=_refuse)
 
 
 def _open_parcel(request: HttpRequest) -> Parcel | None:
-    """The parcel this clerk has open at this station, if any (so a reload keeps the context)."""
+    """The parcel this clerk has open at this station, if any (so a reload keeps the context).
+
+    Its row alone: a unit scan shows the parcel and RMA the service locked, so an RMA joined
+    here would be read for nothing on nearly every request.
+    """
     return (
-        Parcel.objects.select_related("rma__program", "rma__policy")
-        .filter(station=request.station, received_by=request.user, status=Parcel.Status.OPEN)
+        Parcel.objects.filter(
+            station=request.station, received_by=request.user, status=Parcel.Status.OPEN
+        )
         .order_by("-received_at")
         .first()
     )
 
 
-def _desk_context(request: HttpRequest, parcel: Parcel | None, outcome: Outcome | None, item=None):
-    lines = units = []
-    if parcel is not None and parcel.rma_id:
-        lines = list(
-            RMALine.objects.filter(rma_id=parcel.rma_id)
-            .select_related("product", "reason")
-            .order_by("line_no")
-        )
-    # These lists are read again on every scan: only the columns the desk shows, as a unit, an
-    # RMA and a user each carry dozens of others to fetch and convert.
+def _desk_context(
+    request: HttpRequest,
+    parcel: Parcel | None,
+    outcome: Outcome | None,
+    item=None,
+    lines: list[RMALine] | None = None,
+):
+    """What the desk shows; `lines` are the parcel's RMA lines when the caller holds them."""
+    if parcel is not None and parcel.status != Parcel.Status.OPEN:
+        parcel = None
+    units = []
+    if parcel is None or not parcel.rma_id:
+        lines = []
+    else:
+        # The RMA's program and policy, and the lines' reasons, are configuration: from the
+        # cache, not joined to reads that run again on every scan.
+        attach_configuration([parcel.rma], ReturnAuthorization, "program")
+        attach_configuration([parcel.rma], ReturnAuthorization, "policy")
+        if lines is None:
+            lines = list(
+                RMALine.objects.filter(rma_id=parcel.rma_id)
+                .select_related("product")
+                .order_by("line_no")
+            )
+        attach_configuration(lines, RMALine, "reason")
+    # Read again on every scan: only the columns the desk shows, as values, as a unit carries
+    # dozens of others to fetch and convert.
     if parcel is not None:
         units = list(
-            parcel.items.select_related("product")
-            .only("lpn", "scanned_code", "status", "product__sku")
-            .order_by("-received_at")
+            parcel.items.order_by("-received_at").values_list(
+                "lpn", "product__sku", "scanned_code", "status"
+            )
         )
     # request.station is a lazy object that may wrap None (no station chosen yet).
     station = request.station or None
-    recent = (
-        newest(
-            ItemEvent.objects.filter(station=station).order_by("-created_at", "-pk"),
-            settings.RECENT_SCANS_SHOWN,
-        )
-        .select_related("item", "parcel__rma", "user")
-        .only(
-            "created_at",
-            "action",
-            "item__lpn",
-            "parcel__scanned_code",
-            "parcel__rma__number",
-            "user__username",
-        )
-        if station
-        else []
-    )
     return {
-        "parcel": parcel if parcel and parcel.status == Parcel.Status.OPEN else None,
+        "parcel": parcel,
         "lines": lines,
         "units": units,
         "outcome": outcome,
         "label_item": item,
         "label_barcode": code128_svg(item.lpn) if item else "",
-        "recent": recent,
+        "recent": _recent(station) if station else [],
         "scan_form": ScanForm(
             initial={"token": uuid.uuid4(), "serial_for": outcome.serial_for if outcome else ""}
         ),
@@ -156,12 +170,45 @@ def _desk_context(request: HttpRequest, parcel: Parcel | None, outcome: Outcome 
     }
 
 
-def _respond(request, parcel, outcome, *, item=None, status=200, event=None) -> HttpResponse:
+def _recent(station) -> list[tuple]:
+    """The station's latest history events: when (ISO and clock time, local), what (in words),
+    the unit's LPN, the RMA number, the parcel's code, and who.
+
+    Read as values and worded here once per action and row: as model rows with date filters,
+    ten events cost more to render than the rest of the desk.
+    """
+    events = list(
+        newest(
+            ItemEvent.objects.filter(station=station).order_by("-created_at", "-pk"),
+            settings.RECENT_SCANS_SHOWN,
+        ).values_list(
+            "created_at",
+            "action",
+            "item__lpn",
+            "parcel__rma__number",
+            "parcel__scanned_code",
+            "user__username",
+        )
+    )
+    # Each action worded by the model's own rule, on an unsaved event holding only the action.
+    words = {action: ItemEvent(action=action).action_label for _, action, *_ in events}
+    rows = []
+    for created_at, action, lpn, number, code, username in events:
+        local = timezone.localtime(created_at)
+        rows.append(
+            (local.isoformat(), f"{local:%H:%M:%S}", words[action], lpn, number, code, username)
+        )
+    return rows
+
+
+def _respond(
+    request, parcel, outcome, *, item=None, lines=None, status=200, event=None
+) -> HttpResponse:
     template = "returns_desk/receiving.html"
     if request.htmx:
         template += "#desk"
     response = render(
-        request, template, _desk_context(request, parcel, outcome, item), status=status
+        request, template, _desk_context(request, parcel, outcome, item, lines), status=status
     )
     if event:
         trigger_client_event(response, event, {"lpn": item.lpn if item else ""})
@@ -231,7 +278,16 @@ def scan(request: HttpRequest) -> HttpResponse:
     else:
         message = _("Received %(lpn)s: %(sku)s %(name)s.") % words
     outcome = Outcome("success", message)
-    return _respond(request, parcel, outcome, item=item, event="unitReceived")
+    # The parcel, its RMA and lines as the service locked and updated them: shown as they are.
+    parcel = item.parcel
+    return _respond(
+        request,
+        parcel,
+        outcome,
+        item=item,
+        lines=parcel.rma.lines_as_locked,
+        event="unitReceived",
+    )
 
 
 def _scan_parcel(request: HttpRequest, code: str, packaging: str) -> HttpResponse:
