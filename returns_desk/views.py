@@ -174,8 +174,8 @@ def _recent(station) -> list[tuple]:
     """The station's latest history events: when (ISO and clock time, local), what (in words),
     the unit's LPN, the RMA number, the parcel's code, and who.
 
-    Read as values and worded here once per action and row: as model rows with date filters,
-    ten events cost more to render than the rest of the desk.
+    Read as values, each action worded once and each time formatted here: as model rows through
+    date filters, ten events cost more to render than the rest of the desk.
     """
     events = list(
         newest(
@@ -191,7 +191,7 @@ def _recent(station) -> list[tuple]:
         )
     )
     # Each action worded by the model's own rule, on an unsaved event holding only the action.
-    words = {action: ItemEvent(action=action).action_label for _, action, *_ in events}
+    words = {action: ItemEvent(action=action).action_label for action in {e[1] for e in events}}
     rows = []
     for created_at, action, lpn, number, code, username in events:
         local = timezone.localtime(created_at)
