@@ -206,6 +206,25 @@ def test_a_clerk_opens_a_parcel_and_receives_a_unit(clerk_client, clerk, station
     assert "<svg" in page
 
 
+def test_each_scan_shows_its_unit_counted_on_its_line(clerk_client, station, clerk):
+    first, second = ProductFactory(), ProductFactory()
+    rma = make_rma((first, 2), (second, 1), number="RMA-1")
+    open_parcel(rma, station, clerk)
+
+    once = html(scan(clerk_client, first.sku))
+
+    assert 'data-line="1">1</td>' in once
+    assert 'data-line="2">0</td>' in once
+    assert f"<td>{rma.lines.get(line_no=1).reason.name}</td>" in once
+    assert f"<small>{rma.program.name}</small>" in once
+
+    done = html(scan(clerk_client, second.sku))
+
+    # The line this scan completed is ticked; the other keeps its count.
+    assert 'data-line="2">1 <span title="all received">' in done
+    assert 'data-line="1">1</td>' in done
+
+
 def test_the_desk_keeps_the_open_parcel_across_a_reload(clerk_client, station, clerk):
     product = ProductFactory(name="Stand mixer")
     open_parcel(make_rma((product, 2), number="RMA-1"), station, clerk)
