@@ -65,12 +65,13 @@ def with_configuration(item: ReturnItem) -> ReturnItem:
 
 
 def current_inspection(item: ReturnItem) -> Inspection | None:
-    """The unit's grade: its latest finished inspection that no re-inspection replaced."""
-    return (
-        Inspection.objects.filter(item=item, superseded=False, finished_at__isnull=False)
-        .order_by("-finished_at", "-pk")
-        .first()
-    )
+    """The unit's grade: its finished inspection that no re-inspection replaced."""
+    # At most one is not superseded (one_active_inspection_per_unit): get(), not an ordered
+    # first(), whose ORDER BY Django builds by comparing it with every selected column.
+    try:
+        return Inspection.objects.get(item=item, superseded=False, finished_at__isnull=False)
+    except Inspection.DoesNotExist:
+        return None
 
 
 def active_rules() -> QuerySet[DispositionRule]:

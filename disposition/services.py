@@ -75,13 +75,18 @@ def _lock_item(item: ReturnItem) -> ReturnItem:
     )
 
 
-def _lock_active(item: ReturnItem) -> Disposition | None:
-    return (
-        Disposition.objects.select_for_update(of=("self",))
-        .select_related("partner", "lot")
-        .filter(item=item, status__in=Disposition.ACTIVE)
-        .first()
+def _lock_active(item: ReturnItem, *related: str) -> Disposition | None:
+    # At most one row (one_active_disposition_per_unit), so get() and no ORDER BY: Django builds
+    # an ordering by comparing it with every selected column. Joined only to what the caller
+    # reads: with its partner and lot, building this read cost a decision (which finds none, or
+    # retires the one it finds) nearly as much as locking the unit with its five joins.
+    rows = Disposition.objects.select_for_update(of=("self",)).filter(
+        item=item, status__in=Disposition.ACTIVE
     )
+    try:
+        return (rows.select_related(*related) if related else rows).get()
+    except Disposition.DoesNotExist:
+        return None
 
 
 def find_unit(lpn: str, *, related: bool = True) -> ReturnItem:
@@ -91,13 +96,15 @@ def find_unit(lpn: str, *, related: bool = True) -> ReturnItem:
     again under its lock with what it needs.
     """
     units = ReturnItem.objects.select_related(*ITEM_RELATED) if related else ReturnItem.objects
-    item = units.filter(lpn=canonical(lpn)).first()
-    if item is None:
+    # get(), not first(): the LPN is unique, and first() orders by received_at, which Django
+    # builds by comparing it with every selected column.
+    try:
+        return units.get(lpn=canonical(lpn))
+    except ReturnItem.DoesNotExist:
         raise UnknownUnit(
             _("No unit is labelled '%(lpn)s'. Scan the LPN label on the unit.")
             % {"lpn": canonical(lpn)}
-        )
-    return item
+        ) from None
 
 
 def _next_lot_code() -> str:
@@ -113,11 +120,14 @@ def _lot_for(partner: Partner | None, outcome: str) -> Lot | None:
     none; None for a unit that goes to a bin. The caller writes it with the decision's row."""
     if partner is None:
         return None
-    lot = Lot.objects.select_for_update().filter(
-        partner=partner, outcome=outcome, status=Lot.Status.OPEN
-    )
-    if found := lot.first():
-        return found
+    # At most one open lot per partner and outcome (a unique constraint): get(), not first(),
+    # which would build an ordering.
+    try:
+        return Lot.objects.select_for_update().get(
+            partner=partner, outcome=outcome, status=Lot.Status.OPEN
+        )
+    except Lot.DoesNotExist:
+        pass
     try:
         with transaction.atomic():
             return Lot.objects.create(code=_next_lot_code(), partner=partner, outcome=outcome)
@@ -442,7 +452,7 @@ def put_away(
     changes nothing. Raises NotDecidable, WrongLocation.
     """
     item = _lock_item(item)
-    disposition = _lock_active(item)
+    disposition = _lock_active(item, "lot")
     if disposition is None or disposition.status != Disposition.Status.DECIDED:
         raise NotDecidable(_("%(lpn)s has no decided disposition to put away.") % {"lpn": item.lpn})
     expected = disposition.put_away_code
