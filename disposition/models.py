@@ -22,6 +22,18 @@ from returns_desk.models import ProductCategory, Program, ReasonCode, ReturnItem
 from . import rules
 
 
+def choice_label(choices: type[models.Choices], value: str) -> str:
+    """The label of `value` in `choices`, or the value itself, as get_<field>_display() says it.
+
+    Django's get_<field>_display() hashes every choice's lazy label, translating each, to find
+    one: the screen after a decision asks seven times, a sixth of its rendering.
+    """
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 class Outcome(models.TextChoices):
     RESTOCK = "restock", _("Restock")
     REPAIR = "repair", _("Repair")
@@ -485,6 +497,15 @@ class Disposition(UnitKeys):
     def __str__(self) -> str:
         return f"{self.item} → {self.get_chosen_outcome_display()}"
 
+    def get_status_display(self) -> str:
+        return choice_label(self.Status, self.status)
+
+    def get_chosen_outcome_display(self) -> str:
+        return choice_label(Outcome, self.chosen_outcome)
+
+    def get_recommended_outcome_display(self) -> str:
+        return choice_label(Outcome, self.recommended_outcome)
+
     @property
     def is_override(self) -> bool:
         return self.chosen_outcome != self.recommended_outcome
@@ -554,6 +575,12 @@ class RefundInstruction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item}: {self.get_treatment_display()} {self.amount}"
+
+    def get_treatment_display(self) -> str:
+        return choice_label(RefundTreatment, self.treatment)
+
+    def get_status_display(self) -> str:
+        return choice_label(self.Status, self.status)
 
 
 class RepairOrder(UnitKeys):
