@@ -120,6 +120,7 @@ def attach_configuration(rows: list, model: type, path: str) -> None:
         ("rows by id", related._meta.label),
         lambda: {row.pk: row for row in related._default_manager.all()},
     )
+    targets = []
     for row in rows:
         parent = row
         for bit in parents:
@@ -129,7 +130,13 @@ def attach_configuration(rows: list, model: type, path: str) -> None:
         else:
             related_id = getattr(parent, f"{name}_id")
             if related_id is not None:
-                setattr(parent, name, by_id[related_id])
+                targets.append((parent, related_id))
+    # A row written without model signals (bulk_create, raw SQL) is not in the cache until the
+    # next change: it is read from the database rather than failing the page.
+    missing = {related_id for _, related_id in targets if related_id not in by_id}
+    fetched = related._default_manager.in_bulk(missing) if missing else {}
+    for parent, related_id in targets:
+        setattr(parent, name, by_id.get(related_id) or fetched[related_id])
 
 
 # Only what a render method asks for is passed, as django-tables2 does (its names for them).

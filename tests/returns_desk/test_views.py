@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from returns_desk.models import (
     Parcel,
+    Program,
     ReceivingException,
     ReturnAuthorization,
     ReturnItem,
@@ -223,6 +224,22 @@ def test_each_scan_shows_its_unit_counted_on_its_line(clerk_client, station, cle
     # The line this scan completed is ticked; the other keeps its count.
     assert 'data-line="2">1 <span title="all received">' in done
     assert 'data-line="1">1</td>' in done
+
+
+def test_a_program_written_without_signals_still_shows_on_the_desk(clerk_client, station, clerk):
+    product = ProductFactory()
+    open_parcel(make_rma((product, 1), number="RMA-1"), station, clerk)
+    scan(clerk_client, product.sku)  # the desk's configuration is now cached
+    # As a bulk load or raw SQL would write it: no model signal tells the cache.
+    [wholesale] = Program.objects.bulk_create(
+        [Program(code="wholesale", name="Wholesale returns", kind=Program.Kind.CUSTOMER_RETURN)]
+    )
+    open_parcel(make_rma((product, 1), number="RMA-2", program=wholesale), station, clerk)
+
+    response = scan(clerk_client, product.sku)
+
+    assert response.status_code == 200
+    assert "<small>Wholesale returns</small>" in html(response)
 
 
 def test_the_desk_keeps_the_open_parcel_across_a_reload(clerk_client, station, clerk):
