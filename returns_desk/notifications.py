@@ -18,12 +18,12 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import CustomerEmail, ItemEvent
-from .webhooks import backoff, claim
+from .webhooks import attempt_due, claim, settle_attempt
 
 logger = logging.getLogger(__name__)
 Status = CustomerEmail.Status
@@ -105,30 +105,14 @@ def send(email: CustomerEmail) -> str:
 
 def record_attempt(email: CustomerEmail, error: str) -> str:
     """Write one attempt's outcome and release the lease; return the mail's new status."""
-    now = timezone.now()
-    email.attempts += 1
-    email.last_attempt_at = now
-    email.leased_until = None
-    if not error:
-        email.status, email.sent_at, email.last_error = Status.SENT, now, ""
-    else:
-        email.last_error = error
-        if email.attempts >= settings.CUSTOMER_EMAIL_MAX_ATTEMPTS:
-            email.status = Status.FAILED
-        else:
-            email.next_attempt_at = now + backoff(email.attempts)
-    email.save(
-        update_fields=[
-            "attempts",
-            "last_attempt_at",
-            "leased_until",
-            "status",
-            "sent_at",
-            "last_error",
-            "next_attempt_at",
-        ]
+    return settle_attempt(
+        email,
+        error,
+        done=Status.SENT,
+        given_up=Status.FAILED,
+        done_at="sent_at",
+        max_attempts=settings.CUSTOMER_EMAIL_MAX_ATTEMPTS,
     )
-    return email.status
 
 
 @dataclass
@@ -144,16 +128,11 @@ class Run:
 
 def send_due(*, limit: int = 100) -> Run:
     """Send up to `limit` due customer e-mails, one at a time."""
-    run = Run()
-    for _attempt in range(limit):
-        email = claim_next(timezone.now())
-        if email is None:
-            break
-        status = record_attempt(email, send(email))
-        if status == Status.SENT:
-            run.sent += 1
-        elif status == Status.FAILED:
-            run.failed += 1
-        else:
-            run.retrying += 1
-    return run
+    statuses = attempt_due(
+        claim_next, lambda email: record_attempt(email, send(email)), limit=limit
+    )
+    return Run(
+        sent=statuses[Status.SENT],
+        retrying=statuses[Status.PENDING],
+        failed=statuses[Status.FAILED],
+    )

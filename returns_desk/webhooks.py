@@ -31,6 +31,8 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -179,34 +181,72 @@ def send(delivery: WebhookDelivery) -> tuple[int | None, str]:
         return None, str(error)[:500] or error.__class__.__name__
 
 
-def record_attempt(delivery: WebhookDelivery, status_code: int | None, error: str) -> str:
-    """Write one attempt's outcome and release the lease; return the delivery's new status."""
+def settle_attempt(
+    row: Model,
+    error: str,
+    *,
+    done: str,
+    given_up: str,
+    done_at: str,
+    max_attempts: int,
+    also: tuple[str, ...] = (),
+) -> str:
+    """Write one attempt's outcome on a leased outbox row (a webhook delivery, a customer
+    e-mail) and release its lease: status `done`, stamped in `done_at`, when `error` is empty;
+    otherwise due again after `backoff`, or `given_up` after `max_attempts`. `also` names
+    fields the caller set. Returns the row's new status."""
     now = timezone.now()
-    delivery.attempts += 1
-    delivery.last_attempt_at = now
-    delivery.last_status_code = status_code
-    delivery.leased_until = None
-    if status_code is not None and 200 <= status_code < 300:
-        delivery.status, delivery.delivered_at, delivery.last_error = Status.DELIVERED, now, ""
+    row.attempts += 1
+    row.last_attempt_at = now
+    row.leased_until = None
+    if not error:
+        row.status, row.last_error = done, ""
+        setattr(row, done_at, now)
     else:
-        delivery.last_error = error or f"HTTP {status_code}"
-        if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
-            delivery.status = Status.DEAD
+        row.last_error = error
+        if row.attempts >= max_attempts:
+            row.status = given_up
         else:
-            delivery.next_attempt_at = now + backoff(delivery.attempts)
-    delivery.save(
+            row.next_attempt_at = now + backoff(row.attempts)
+    row.save(
         update_fields=[
             "attempts",
             "last_attempt_at",
-            "last_status_code",
             "leased_until",
             "status",
-            "delivered_at",
+            done_at,
             "last_error",
             "next_attempt_at",
+            *also,
         ]
     )
-    return delivery.status
+    return row.status
+
+
+def attempt_due(claim_next: Callable, attempt: Callable, *, limit: int) -> Counter:
+    """Claim and attempt due rows one at a time, up to `limit`; count them by their new status."""
+    statuses = Counter()
+    for _ in range(limit):
+        row = claim_next(timezone.now())
+        if row is None:
+            break
+        statuses[attempt(row)] += 1
+    return statuses
+
+
+def record_attempt(delivery: WebhookDelivery, status_code: int | None, error: str) -> str:
+    """Write one delivery attempt's outcome (any 2xx is success); return the new status."""
+    delivery.last_status_code = status_code
+    succeeded = status_code is not None and 200 <= status_code < 300
+    return settle_attempt(
+        delivery,
+        "" if succeeded else error or f"HTTP {status_code}",
+        done=Status.DELIVERED,
+        given_up=Status.DEAD,
+        done_at="delivered_at",
+        max_attempts=settings.WEBHOOK_MAX_ATTEMPTS,
+        also=("last_status_code",),
+    )
 
 
 @dataclass
@@ -219,19 +259,16 @@ class Run:
 
 def deliver_due(*, limit: int = 100) -> Run:
     """Fan out new events, then send up to `limit` due deliveries, one at a time."""
-    run = Run(fanned_out=fan_out())
-    for _ in range(limit):
-        delivery = claim_next(timezone.now())
-        if delivery is None:
-            break
-        status = record_attempt(delivery, *send(delivery))
-        if status == Status.DELIVERED:
-            run.delivered += 1
-        elif status == Status.DEAD:
-            run.dead += 1
-        else:
-            run.retrying += 1
-    return run
+    fanned_out = fan_out()
+    statuses = attempt_due(
+        claim_next, lambda delivery: record_attempt(delivery, *send(delivery)), limit=limit
+    )
+    return Run(
+        fanned_out=fanned_out,
+        delivered=statuses[Status.DELIVERED],
+        retrying=statuses[Status.PENDING],
+        dead=statuses[Status.DEAD],
+    )
 
 
 def replay(deliveries) -> int:
