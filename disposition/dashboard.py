@@ -30,6 +30,7 @@ from decimal import Decimal
 from functools import reduce
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, Trunc, TruncDate
@@ -332,9 +333,22 @@ def parts(period: Period) -> dict[date, dict]:
         hours, rest_from = _finished_hours(
             Period(since=live[0], until=live[0], site=period.site), now
         )
-        found |= live_parts(period, rest_from, period.end)
+        found |= _latest_parts(period, rest_from)
         found[live[0]] = add_parts(hours, found[live[0]])
     return {day: found[day] for day in period.days()}
+
+
+def _latest_parts(period: Period, start: datetime) -> dict:
+    """The live parts from `start` to the period's end, shared by every request for up to
+    settings.DASHBOARD_LIVE_SECONDS: in a busy hour (5,600 units received at one site) counting
+    them took 90-290 ms at a million units, which each supervisor's refresh would pay again."""
+    key = ":".join(
+        ("dashboard-live", str(period.site.pk if period.site else "all"), str(period.since))
+        + (str(period.until), start.isoformat())
+    )
+    return cache.get_or_set(
+        key, lambda: live_parts(period, start, period.end), settings.DASHBOARD_LIVE_SECONDS
+    )
 
 
 def _finished_hours(day: Period, now: datetime) -> tuple[dict, datetime]:

@@ -253,6 +253,9 @@ CACHES = {
         "LOCATION": "returns_desk_cache",
     }
 }
+# The dashboard's figures since its last rolled-up hour are shared by every supervisor's request
+# for this long: they are at most this many seconds old (0: counted on every request).
+DASHBOARD_LIVE_SECONDS = int(env("DASHBOARD_LIVE_SECONDS", "30"))
 # Links in customer e-mails point here.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 # The API's change feed leaves out the last few seconds, so a transaction still committing

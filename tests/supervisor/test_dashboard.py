@@ -363,6 +363,20 @@ def test_today_shows_what_a_live_count_shows_before_and_after_its_hours_are_roll
         assert dashboard.figures(day)["lead_time"] == {"count": 3, "median": 6.0, "p90": 10.0}
 
 
+def test_the_last_hour_is_counted_once_for_every_supervisor_and_at_most_30_s_old(
+    day, station, clerk, django_assert_max_num_queries
+):
+    today = dashboard.Period(since=DAY, until=DAY, site=day.site)
+    with time_machine.travel(AFTERNOON, tick=False) as clock:
+        received = dashboard.parts(today)[DAY]["received"]
+        make_unit_at(ReturnItem.Status.RECEIVED, station=station, user=clerk)
+
+        with django_assert_max_num_queries(3):  # two roll-up reads and the cached live part
+            assert dashboard.parts(today)[DAY]["received"] == received
+        clock.shift(timedelta(seconds=31))
+        assert dashboard.parts(today)[DAY]["received"] == received + 1
+
+
 def test_an_hour_is_rolled_up_only_once_it_ended_grace_ago(day):
     with time_machine.travel(AFTERNOON.replace(minute=5), tick=False):
         assert dashboard.figures(day)["received_per_day"] == [(DAY, 6)]
