@@ -20,6 +20,9 @@ def test_seeded_clones_cover_every_status_and_pass_every_integrity_check():
     assert ReturnItem.objects.count() >= 600
     statuses = set(ReturnItem.objects.values_list("status", flat=True))
     assert {"held", "received", "inspected", "disposed", "put_away", "closed"} <= statuses
+    # Spread over the hours of the day, as a site's work is, not all in the hour of the seed.
+    hours = {at.hour for at in ReturnItem.objects.values_list("received_at", flat=True)}
+    assert len(hours) >= 8
     # Among others: every key a clone copies (LPN, RMA number, grade, program) is its own.
     call_command("check_integrity", stdout=StringIO())  # CommandError on any violation
     # Its templates go through the services, which queue mails to their customers; invented

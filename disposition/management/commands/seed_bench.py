@@ -3,7 +3,8 @@
 A few hundred template units are taken through the real services (so every row is one the
 desk itself would write and `check_integrity` accepts), then cloned inside PostgreSQL with
 INSERT ... SELECT over generate_series: ids are pre-computed as template id + clone * span,
-identifiers get a `-<clone>` suffix, and each clone is dated back so the data spans months.
+identifiers get a `-<clone>` suffix, and each clone is dated back by days and hours so the
+data spans months and every hour of the day.
 Lots are shared by the clones (one open lot per partner and outcome is a constraint).
 """
 
@@ -65,6 +66,11 @@ TARGETS = [
     ("put_away", 70),
 ]
 SPREAD_DAYS = 180
+# Each clone is also moved back by (clone * HOUR_STEP) % 24 hours (7 is prime to 24, so every
+# hour comes round): the templates are all made within the minutes the seed runs, and dated
+# back by whole days alone every day's work would fall in that one hour, which then made the
+# dashboard's live hour hold a whole day of a million-unit site.
+HOUR_STEP = 7
 
 
 class Command(BaseCommand):
@@ -139,17 +145,20 @@ def _clone(model: type[models.Model], spans: dict, clones: int) -> int:
             # copies of an LPN or RMA number on other rows get the same suffix as the original.
             expressions.append(f"CASE WHEN {column} = '' THEN '' ELSE {column} || '-' || k END")
         elif isinstance(field, models.DateTimeField):
-            expressions.append(f"{column} - make_interval(days => shift)")
+            expressions.append(f"{column} - make_interval(days => shift, hours => hour)")
         elif isinstance(field, models.DateField):
-            expressions.append(f"{column} - shift")
+            # A day further back whenever the times are moved by hours too, so that no RMA is
+            # issued after the day its parcel arrived.
+            expressions.append(f"{column} - shift - (hour > 0)::int")
         else:
             expressions.append(column)
     table = model._meta.db_table
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) "
         f"SELECT {', '.join(expressions)} FROM {table} "
-        f"CROSS JOIN (SELECT k, (k * {SPREAD_DAYS} / %s)::int AS shift "
-        f"FROM generate_series(1, %s) AS k) AS c WHERE {table}.id <= %s"
+        f"CROSS JOIN (SELECT k, (k * {SPREAD_DAYS} / %s)::int AS shift, "
+        f"(k * {HOUR_STEP}) %% 24 AS hour FROM generate_series(1, %s) AS k) AS c "
+        f"WHERE {table}.id <= %s"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [clones, clones, spans[model]])
