@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from inspection.models import Answer, Inspection
+from returns_desk import notifications
 from returns_desk.models import ReceivingException, ReturnItem
 from returns_desk.scanning import canonical
 from returns_desk.supervisor_views import SUPERVISE, supervisor_context
@@ -29,7 +30,7 @@ supervisor_required = permission_required(SUPERVISE, raise_exception=True)
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = DashboardForm(request.GET or {"since": today - timedelta(days=6), "until": today})
-    context = {"form": form, **supervisor_context()}
+    context = {"form": form, "undelivered": notifications.undelivered(), **supervisor_context()}
     if not form.is_valid():
         return render(request, "disposition/dashboard.html", context, status=400)
     period = figures.Period(**form.cleaned_data)

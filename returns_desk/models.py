@@ -1011,6 +1011,12 @@ class CustomerEmail(models.Model):
                 condition=Q(status="pending"),
                 name="customer_email_due",
             ),
+            # The supervisor's notice of mails in trouble (notifications.undelivered).
+            models.Index(
+                fields=["last_attempt_at"],
+                condition=Q(status="failed") | Q(status="pending", attempts__gt=0),
+                name="customer_email_trouble",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -37,6 +38,9 @@ EMAILS = {
 # Longer than any SMTP conversation (EMAIL_TIMEOUT bounds each step of it): a worker that dies
 # mid-send lets another take the mail over after this, and none takes it over sooner.
 LEASE = timedelta(minutes=5)
+# How far back the supervisor's notice of undelivered mail looks: a failed mail nobody sent
+# again stops being news after a week (it stays listed in the admin).
+TROUBLE_WINDOW = timedelta(days=7)
 
 
 def queue_customer_email(event: ItemEvent) -> CustomerEmail | None:
@@ -54,6 +58,19 @@ def queue_customer_email(event: ItemEvent) -> CustomerEmail | None:
         recipient=rma.customer_email,
         # Rendered later by the worker, in the language it would have been written in now.
         language=translation.get_language() or settings.LANGUAGE_CODE,
+    )
+
+
+def undelivered(since: timedelta = TROUBLE_WINDOW) -> dict[str, int]:
+    """Customer e-mails whose last attempt (within `since`) failed: `failed` for good, and
+    `retrying` (waiting for their next attempt). A supervisor should hear of them: a customer
+    not told of their return calls the warehouse, and SMTP down is otherwise only in a log."""
+    return CustomerEmail.objects.filter(
+        Q(status=Status.FAILED) | Q(status=Status.PENDING, attempts__gt=0),
+        last_attempt_at__gte=timezone.now() - since,
+    ).aggregate(
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+        retrying=Count("pk", filter=Q(status=Status.PENDING)),
     )
 
 

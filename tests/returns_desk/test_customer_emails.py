@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 
 from returns_desk import notifications, services
 from returns_desk.models import CustomerEmail, ItemEvent
-from tests.factories import ProductFactory, make_rma, open_parcel
+from tests.factories import ProductFactory, UserFactory, make_rma, open_parcel
 from tests.returns_desk.test_concurrency import run_together
 
 pytestmark = pytest.mark.django_db
@@ -202,6 +202,31 @@ def test_by_default_a_mail_outlives_a_mail_server_down_overnight(station, clerk,
 
     assert CustomerEmail.objects.get().status == Status.FAILED
     assert waited >= timedelta(hours=12)
+
+
+def test_the_dashboard_tells_supervisors_of_mails_that_could_not_be_sent(
+    client, station, clerk, supervisor, settings, mail_server_down
+):
+    def dashboard(user) -> str:
+        client.force_login(user)
+        return " ".join(client.get("/supervisor/").text.split())
+
+    settings.CUSTOMER_EMAIL_MAX_ATTEMPTS = 2
+    for number in ("RMA-6101", "RMA-6102"):
+        open_parcel(make_rma((ProductFactory(), 1), number=number), station, clerk)
+    assert "Customer e-mails:" not in dashboard(supervisor)  # queued, not yet tried: no news
+
+    notifications.send_due()
+    waiting = dashboard(supervisor)
+    make_due_now()
+    notifications.send_due(limit=1)
+    one_failed = dashboard(supervisor)
+    both_an_admin = dashboard(UserFactory(username="ada", role="admin"))
+
+    assert "0 could not be sent and 2 are waiting to be tried again" in waiting
+    assert "An admin can see them and send them again." in waiting
+    assert "1 could not be sent and 1 is waiting to be tried again" in one_failed
+    assert 'href="/admin/returns_desk/customeremail/?status__exact=failed"' in both_an_admin
 
 
 def test_sending_again_leaves_pending_and_sent_mails_alone(station, clerk, admin_user):
