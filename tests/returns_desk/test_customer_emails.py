@@ -223,9 +223,9 @@ def test_the_dashboard_tells_supervisors_of_mails_that_could_not_be_sent(
     one_failed = dashboard(supervisor)
     both_an_admin = dashboard(UserFactory(username="ada", role="admin"))
 
-    assert "0 could not be sent and 2 are waiting to be tried again" in waiting
+    assert "</strong> 2 waiting to be tried again in the last 7 days" in waiting
     assert "An admin can see them and send them again." in waiting
-    assert "1 could not be sent and 1 is waiting to be tried again" in one_failed
+    assert "</strong> 1 could not be sent, 1 waiting to be tried again" in one_failed
     assert 'href="/admin/returns_desk/customeremail/?status__exact=failed"' in both_an_admin
 
 
