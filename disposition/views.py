@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -21,7 +20,7 @@ from django_htmx.http import trigger_client_event
 from returns_desk.exceptions import DomainError
 from returns_desk.labels import code128_svg
 from returns_desk.models import ReturnItem
-from returns_desk.stations import station_required
+from returns_desk.stations import stamped, station_required
 from returns_desk.views import Outcome as Notice
 
 from . import services
@@ -65,10 +64,9 @@ def _recent(station) -> list[tuple[str, str, str, str, bool]]:
     )
     rows = []
     for decided_at, lpn, outcome, status in decisions:
-        local = localtime(decided_at)
         name = names.get(outcome, outcome)
         awaiting = status == Disposition.Status.AWAITING_APPROVAL
-        rows.append((local.isoformat(), f"{local:%H:%M:%S}", lpn, name, awaiting))
+        rows.append((*stamped(decided_at), lpn, name, awaiting))
     return rows
 
 

@@ -1,12 +1,14 @@
 """Views that act at a station: the one check every station screen makes before it acts."""
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -57,3 +59,13 @@ def newest(rows: QuerySet, count: int) -> QuerySet:
     """
     ids = rows.values("pk")[:count]
     return rows.model._default_manager.filter(pk__in=ids).order_by(*rows.query.order_by)
+
+
+def stamped(moment: datetime) -> tuple[str, str]:
+    """A recent-list row's time, local: ISO for <time datetime> and the clock time shown.
+
+    What the template's date:'c' and time:'H:i:s' filters write, without their lookups: through
+    them a desk's ten rows cost an eighth of its rendering.
+    """
+    local = localtime(moment)
+    return local.isoformat(), f"{local:%H:%M:%S}"

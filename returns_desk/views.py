@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -39,7 +38,7 @@ from .models import (
     ReturnItem,
     RMALine,
 )
-from .stations import newest, station_required
+from .stations import newest, stamped, station_required
 from .tables import attach_configuration
 
 RECEIVE = "returns_desk.receive_returns"
@@ -194,10 +193,7 @@ def _recent(station) -> list[tuple]:
     words = {action: ItemEvent(action=action).action_label for action in {e[1] for e in events}}
     rows = []
     for created_at, action, lpn, number, code, username in events:
-        local = timezone.localtime(created_at)
-        rows.append(
-            (local.isoformat(), f"{local:%H:%M:%S}", words[action], lpn, number, code, username)
-        )
+        rows.append((*stamped(created_at), words[action], lpn, number, code, username))
     return rows
 
 
