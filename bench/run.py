@@ -9,6 +9,11 @@ seconds with CONNECTIONS client processes (one keep-alive-free connection per re
 gunicorn's sync workers close them). State-changing endpoints consume prepared work, and
 only the measured request of each cycle is timed (see FLOWS). It prints a Markdown table.
 
+gunicorn serves bench.settings: the project with two floor views added (bench/urls.py), a
+clerk's POST with the scan's checks and nothing else, then with one locked row and a commit.
+With the bare view they show where a scan's cost lies: in the request, the transaction, or
+the scan's own work.
+
 By default every connection sends its next request as soon as the last one answered: the
 figures are those of a saturated server (both workers and PostgreSQL always busy), and
 requests/s is its capacity. With BENCH_PACED_RPS=R each connection starts at most R measured
@@ -196,6 +201,18 @@ def flow_receive(args, deadline, samples):
         client.request("POST", f"/receiving/parcels/{parcel[1].decode()}/close/", {}, HX)
 
 
+def flow_floor(args, deadline, samples):
+    """A receiving clerk's POST to a floor view (bench/urls.py), again and again (timed)."""
+    username, station, path = args
+    client = Client()
+    client.login(username, station)
+    # A floor that redirected (to the login or station page) would be fast and mean nothing.
+    status, _ = client.request("POST", path, {}, HX)
+    assert status == 200, f"{path} answered {status}"
+    while time.perf_counter() < deadline:
+        timed(client, "POST", path, {}, HX, samples)
+
+
 def flow_inspect(args, deadline, samples):
     """Per unit: scan its LPN to open the checklist (untimed), submit the answers (timed)."""
     username, station, work = args
@@ -345,7 +362,7 @@ def main():
             "warning",
         ],
         cwd=ROOT,
-        env=env,
+        env={**env, "DJANGO_SETTINGS_MODULE": "bench.settings"},
     )
     try:
         for _ in range(100):
@@ -410,6 +427,12 @@ def main():
                 "bare view /healthz (ceiling)", flow_get, [(None, ["/healthz"], None)] * CONNECTIONS
             )
         )
+        for name, path in (
+            ("floor: clerk POST, checks only", "/bench/floor/checks/"),
+            ("floor: clerk POST, one locked row", "/bench/floor/locked-row/"),
+        ):
+            clerks = [(username, station, path) for username, station, *_ in plan["receive"]]
+            report(drive(name, flow_floor, clerks))
         report(drive("receiving scan (unit)", flow_receive, plan["receive"]))
         report(drive("inspection submit", flow_inspect, plan["inspect"]))
         report(drive("disposition decision", flow_decide, plan["decide"]))
