@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from returns_desk import outbox
-from returns_desk.models import Counter, ReturnItem, Station
+from returns_desk.models import Counter, ItemEvent, ReturnItem, Station
 from returns_desk.scanning import canonical
-from returns_desk.services import move_item, record_event
+from returns_desk.services import move_item, move_items, record_event, record_events
 
 from . import dashboard
 from .exceptions import (
@@ -511,15 +511,14 @@ def close_lot(
             _retire(disposition, Disposition.Status.SUPERSEDED)
     if not dispositions:
         raise LotNotOpen(_("Lot %(code)s is empty: there is nothing to ship.") % {"code": lot.code})
-    for item in items.filter(status__in=SHIPPABLE).order_by("pk"):
-        move_item(
-            item,
-            to_status=Status.CLOSED,
-            action="shipped_in_lot",
-            user=user,
-            station=station,
-            details={"lot": lot.code, "partner": lot.partner.code},
-        )
+    move_items(
+        list(items.filter(status__in=SHIPPABLE).order_by("pk")),
+        to_status=Status.CLOSED,
+        action="shipped_in_lot",
+        user=user,
+        station=station,
+        details={"lot": lot.code, "partner": lot.partner.code},
+    )
     lot.status = Lot.Status.CLOSED
     lot.closed_at = timezone.now()
     lot.closed_by = user
@@ -618,11 +617,15 @@ def export_refunds(
     dashboard.forget_days(*(refund.created_at for refund in exported))
     for refund in exported:
         refund.status, refund.exported_at = RefundInstruction.Status.EXPORTED, now
-        record_event(
-            item=refund.item,
-            action="refund_exported",
-            user=user,
-            station=None,
-            details={"refund": refund.pk, "amount": str(refund.amount)},
-        )
+    record_events(
+        [
+            ItemEvent(
+                item=refund.item,
+                action="refund_exported",
+                user=user,
+                details={"refund": refund.pk, "amount": str(refund.amount)},
+            )
+            for refund in exported
+        ]
+    )
     return exported

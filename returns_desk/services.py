@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -86,9 +87,13 @@ def record_event(
         station=station,
         details=details or {},
     )
+    _tell_others_of(event)
+    return event
+
+
+def _tell_others_of(event: ItemEvent) -> None:
     outbox.record_for_event(event)
     notifications.queue_customer_email(event)
-    return event
 
 
 @transaction.atomic
@@ -98,29 +103,32 @@ def resend_customer_emails(*, emails: QuerySet[CustomerEmail], user: AbstractBas
     Pending and sent mails are left as they are: sending a mail twice is what the outbox is
     there to prevent. Each one queued again is recorded on its parcel's or unit's history.
     """
-    failed = (
+    # After an SMTP outage, hundreds at once: one UPDATE and one INSERT for all of them.
+    failed = list(
         emails.select_for_update(of=("self",))
-        .select_related("event__item", "event__parcel")
+        .select_related("event")
         .filter(status=CustomerEmail.Status.FAILED)
         .order_by("pk")
     )
-    count = 0
-    for email in failed:
-        email.status = CustomerEmail.Status.PENDING
-        email.attempts = 0
-        email.next_attempt_at = timezone.now()
-        email.leased_until = None
-        email.save(update_fields=["status", "attempts", "next_attempt_at", "leased_until"])
-        record_event(
-            action="customer_email_resent",
-            item=email.event.item,
-            parcel=email.event.parcel,
-            user=user,
-            station=None,
-            details={"kind": email.kind, "recipient": email.recipient},
-        )
-        count += 1
-    return count
+    CustomerEmail.objects.filter(pk__in=[email.pk for email in failed]).update(
+        status=CustomerEmail.Status.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        leased_until=None,
+    )
+    record_events(
+        [
+            ItemEvent(
+                action="customer_email_resent",
+                item_id=email.event.item_id,
+                parcel_id=email.event.parcel_id,
+                user=user,
+                details={"kind": email.kind, "recipient": email.recipient},
+            )
+            for email in failed
+        ]
+    )
+    return len(failed)
 
 
 def move_item(
@@ -152,6 +160,70 @@ def move_item(
         user=user,
         station=station,
         details=details,
+    )
+
+
+def move_items(
+    items: list[ReturnItem],
+    *,
+    to_status: str,
+    action: str,
+    user: AbstractBaseUser,
+    station: Station | None,
+    details: dict | None = None,
+) -> list[ItemEvent]:
+    """move_item for many locked units at once (a lot leaving with hundreds of them): the same
+    check and one history event each, in a few statements however many there are.
+
+    Raises InvalidTransition, before anything is changed, if any one of them may not move.
+    """
+    for item in items:
+        if not item.can_move_to(to_status):
+            raise InvalidTransition(item, ReturnItem.Status(to_status).label.lower())
+    now = timezone.now()
+    events = [
+        ItemEvent(
+            item=item,
+            action=action,
+            from_status=item.status,
+            to_status=to_status,
+            user=user,
+            station=station,
+            details=dict(details or {}),
+            created_at=now,
+        )
+        for item in items
+    ]
+    ReturnItem.objects.filter(pk__in=[item.pk for item in items]).update(
+        status=to_status, status_changed_at=now
+    )
+    moved = frozenset({"status", "status_changed_at"})
+    for item in items:
+        item.status, item.status_changed_at = to_status, now
+        _announce_saved(item, created=False, update_fields=moved)
+    return record_events(events)
+
+
+def record_events(events: list[ItemEvent]) -> list[ItemEvent]:
+    """record_event for many unsaved events at once (hundreds of refunds exported, a lot
+    leaving): one INSERT for all, with the outbox events and customer e-mails each calls for."""
+    ItemEvent.objects.bulk_create(events)
+    for event in events:
+        _announce_saved(event, created=True)
+        _tell_others_of(event)
+    return events
+
+
+def _announce_saved(row, *, created: bool, update_fields: frozenset[str] | None = None) -> None:
+    """post_save for a row written by update() or bulk_create(), which send none, as save()
+    would have sent it: whoever watches units and history (the dashboard's roll-ups) hears."""
+    post_save.send(
+        type(row),
+        instance=row,
+        created=created,
+        update_fields=update_fields,
+        raw=False,
+        using=row._state.db,
     )
 
 
@@ -1064,15 +1136,14 @@ def _close_exception(exception, *, resolution, action, reason, user, station):
             also_update=("closed_at",),
         )
     held = items.select_for_update(of=("self",)).filter(status=ReturnItem.Status.HELD)
-    for item in held.order_by("pk"):
-        move_item(
-            item,
-            to_status=ReturnItem.Status.CLOSED,
-            action=action,
-            user=user,
-            station=station,
-            details=details,
-        )
+    move_items(
+        list(held.order_by("pk")),
+        to_status=ReturnItem.Status.CLOSED,
+        action=action,
+        user=user,
+        station=station,
+        details=details,
+    )
     _resolve(exceptions, resolution=resolution, reason=reason, user=user, station=station)
     exception.refresh_from_db()
     return exception

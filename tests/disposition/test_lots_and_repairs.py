@@ -3,11 +3,13 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from disposition import services
 from disposition.exceptions import LotNotOpen, OverrideInvalid, RepairNotOpen
 from disposition.models import Disposition, Lot, RepairOrder
-from returns_desk.models import ReturnItem
+from returns_desk.models import ItemEvent, ReturnItem
 from tests.conftest import client_at_station
 from tests.factories import make_unit_at
 
@@ -33,6 +35,24 @@ def test_closing_a_lot_records_its_weight_and_closes_every_unit_in_it(scrap_lot,
     assert lot.closed_by == supervisor
     statuses = ReturnItem.objects.filter(dispositions__lot=lot).values_list("status", flat=True)
     assert list(statuses) == [Status.CLOSED, Status.CLOSED]
+
+
+def test_closing_a_lot_records_each_unit_leaving_and_costs_the_same_however_full_it_is(
+    scrap_lot, supervisor, make_inspected, station, clerk, django_assert_max_num_queries
+):
+    with CaptureQueriesContext(connection) as two_units:
+        services.close_lot(lot=scrap_lot, user=supervisor, weight_kg=None)
+    for _ in range(12):
+        services.decide_disposition(item=make_inspected("X"), station=station, user=clerk)
+    full = Lot.objects.get(status=Lot.Status.OPEN)
+
+    with django_assert_max_num_queries(len(two_units)):
+        services.close_lot(lot=full, user=supervisor, weight_kg=None)
+
+    shipped = ItemEvent.objects.filter(action="shipped_in_lot", details__lot=full.code)
+    assert shipped.count() == 12
+    assert {(e.from_status, e.to_status) for e in shipped} == {(Status.DISPOSED, Status.CLOSED)}
+    assert not ReturnItem.objects.filter(dispositions__lot=full).exclude(status=Status.CLOSED)
 
 
 def test_a_closed_lot_cannot_be_closed_again_and_the_next_unit_opens_a_new_lot(

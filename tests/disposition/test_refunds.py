@@ -120,6 +120,32 @@ def test_export_refunds_marks_released_refunds_exported_once(
 
 
 @pytest.mark.django_db
+def test_exporting_refunds_records_it_on_each_unit_and_costs_the_same_for_many(
+    make_inspected, rules, station, clerk, config, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from returns_desk.models import ItemEvent
+
+    units = [make_inspected("A") for _ in range(5)]
+    for item in units:
+        services.decide_disposition(item=item, station=station, user=clerk)
+    refunds = [item.refund for item in units]
+    with CaptureQueriesContext(connection) as one:
+        services.export_refunds(refunds=refunds[:1], user=clerk)
+
+    with django_assert_max_num_queries(len(one)):
+        exported = services.export_refunds(refunds=refunds[1:], user=clerk)
+
+    assert len(exported) == 4
+    for item in units:
+        event = ItemEvent.objects.get(item=item, action="refund_exported")
+        assert event.details == {"refund": item.refund.pk, "amount": str(item.refund.amount)}
+        assert event.user == clerk
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("deductions", "valid"),
     [({"B": "10", "C": 25}, True), ({"B": "110"}, False), ({"B": "ten"}, False), (["B"], False)],

@@ -8,7 +8,8 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from returns_desk import notifications, services
@@ -227,6 +228,33 @@ def test_the_dashboard_tells_supervisors_of_mails_that_could_not_be_sent(
     assert "An admin can see them and send them again." in waiting
     assert "</strong> 1 could not be sent, 1 waiting to be tried again" in one_failed
     assert 'href="/admin/returns_desk/customeremail/?status__exact=failed"' in both_an_admin
+
+
+def test_sending_many_failed_mails_again_costs_no_more_than_sending_one(
+    station, clerk, admin_user, django_assert_max_num_queries
+):
+    parcels = [
+        open_parcel(
+            make_rma((ProductFactory(), 1), customer_email=f"c{n}@example.com"), station, clerk
+        )
+        for n in range(4)
+    ]
+    CustomerEmail.objects.update(status=Status.FAILED, attempts=13)
+    first, *others = CustomerEmail.objects.order_by("pk")
+    with CaptureQueriesContext(connection) as one:
+        services.resend_customer_emails(
+            emails=CustomerEmail.objects.filter(pk=first.pk), user=admin_user
+        )
+
+    with django_assert_max_num_queries(len(one)):
+        queued = services.resend_customer_emails(
+            emails=CustomerEmail.objects.filter(pk__in=[e.pk for e in others]), user=admin_user
+        )
+
+    assert queued == 3
+    assert set(CustomerEmail.objects.values_list("status", "attempts")) == {(Status.PENDING, 0)}
+    resent = ItemEvent.objects.filter(action="customer_email_resent", user=admin_user)
+    assert sorted(event.parcel_id for event in resent) == sorted(p.pk for p in parcels)
 
 
 def test_sending_again_leaves_pending_and_sent_mails_alone(station, clerk, admin_user):

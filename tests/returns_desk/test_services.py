@@ -32,6 +32,7 @@ from tests.factories import (
     SiteFactory,
     StationFactory,
     make_rma,
+    make_unit_at,
     open_parcel,
 )
 from tests.returns_desk.helpers import receiving_counts
@@ -783,6 +784,51 @@ def test_move_item_refuses_a_transition_not_in_the_table(station, clerk):
     item.refresh_from_db()
     assert item.status == ReturnItem.Status.RECEIVED
     assert ItemEvent.objects.count() == events
+
+
+def test_move_items_moves_none_when_one_of_them_may_not_move(station, clerk):
+    held = make_unit_at(ReturnItem.Status.HELD, station=station, user=clerk)
+    received = make_unit_at(ReturnItem.Status.RECEIVED, station=station, user=clerk)
+    events = ItemEvent.objects.count()
+
+    with pytest.raises(InvalidTransition, match="cannot become closed"):
+        services.move_items(
+            [held, received],
+            to_status=ReturnItem.Status.CLOSED,
+            action="parcel_refused",
+            user=clerk,
+            station=station,
+        )
+
+    statuses = ReturnItem.objects.filter(pk__in=[held.pk, received.pk]).values_list("status")
+    assert sorted(statuses) == [("held",), ("received",)]
+    assert ItemEvent.objects.count() == events
+
+
+def test_move_items_moves_each_unit_and_records_one_event_for_each(station, clerk):
+    units = [make_unit_at(ReturnItem.Status.RECEIVED, station=station, user=clerk) for _ in "ab"]
+
+    events = services.move_items(
+        units,
+        to_status=ReturnItem.Status.HELD,
+        action="held",
+        user=clerk,
+        station=station,
+        details={"reason": "wrong colour"},
+    )
+
+    for unit in units:
+        unit.refresh_from_db()
+        assert unit.status == ReturnItem.Status.HELD
+        event = ItemEvent.objects.filter(item=unit).latest("pk")
+        assert (event.action, event.from_status, event.to_status) == ("held", "received", "held")
+        assert (event.user, event.station, event.details) == (
+            clerk,
+            station,
+            {"reason": "wrong colour"},
+        )
+        assert event.created_at == unit.status_changed_at
+    assert sorted(event.item_id for event in events) == sorted(unit.pk for unit in units)
 
 
 def test_move_item_moves_and_records_an_allowed_transition(station, clerk):
