@@ -646,7 +646,9 @@ class ItemEvent(models.Model):
         indexes = [
             models.Index(fields=["item", "created_at"], name="event_item_timeline"),
             models.Index(fields=["parcel", "created_at"], name="event_parcel_timeline"),
-            models.Index(fields=["station", "-created_at"], name="event_station_recent"),
+            # In the recent list's own order, ties on the clock included: the newest ten are
+            # then the index's first ten, whatever the planner's statistics say of the station.
+            models.Index(fields=["station", "-created_at", "-id"], name="event_station_recent"),
             # The dashboard counts moves to a status (e.g. disposed) in a period.
             models.Index(fields=["to_status", "created_at"], name="event_status_moves"),
         ]

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -13,6 +14,7 @@ from django.utils import timezone
 from returns_desk import services
 from returns_desk.models import (
     Counter,
+    ItemEvent,
     ReturnAuthorization,
     ReturnItem,
     RMALine,
@@ -169,7 +171,7 @@ def test_the_desk_lists_this_stations_newest_scans_first(client, settings):
         (
             "returns_desk_itemevent",
             {
-                "station_id": ["station_id", "created_at"],
+                "station_id": ["station_id", "created_at", "id"],
                 "item_id": ["item_id", "created_at"],
                 "parcel_id": ["parcel_id", "created_at"],
             },
@@ -202,3 +204,24 @@ def test_postgresql_reuses_the_plan_of_a_statement_a_connection_runs_again():
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [statement for (statement,) in cursor.fetchall()]
     assert any('"returns_desk_returnitem"."station_id" = $1' in query for query in prepared)
+
+
+@pytest.mark.postgres
+def test_the_recent_list_reads_the_stations_ten_newest_events_off_its_index_without_sorting():
+    # Ordered by time and then id, the list once matched its index only on time: PostgreSQL
+    # sorted the station's history to find ten rows whenever its statistics were out of date.
+    station, clerk = StationFactory(), UserFactory()
+    parcel = open_parcel(make_rma((ProductFactory(), 1)), station, clerk)
+    at = timezone.now()
+    ItemEvent.objects.bulk_create(
+        ItemEvent(parcel=parcel, action="noted", user=clerk, station=station, created_at=at)
+        for _ in range(40)
+    )
+    with connection.cursor() as cursor:
+        # As on a table too large to read whole: the test's few rows would be read whole.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    picked = ItemEvent.objects.filter(station=station).order_by("-created_at", "-pk")
+    plan = picked.values("pk")[: settings.RECENT_SCANS_SHOWN].explain()
+    assert "event_station_recent" in plan
+    assert "Sort" not in plan
