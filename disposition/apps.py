@@ -12,6 +12,7 @@ class DispositionConfig(AppConfig):
 
         from . import dashboard, queues
         from .demo import load_demo_rules
+        from .demo_activity import load_demo_activity
         from .facts import disposition_facts
         from .models import DefaultDestination, DispositionRule, DispositionSettings, Partner
 
@@ -19,5 +20,7 @@ class DispositionConfig(AppConfig):
         configcache.watch(DispositionRule, Partner, DefaultDestination, DispositionSettings)
 
         demo_data_loaded.connect(load_demo_rules, dispatch_uid="disposition_demo")
+        # After the rules: the activity decides units by them.
+        demo_data_loaded.connect(load_demo_activity, dispatch_uid="disposition_demo_activity")
         queues.register()
         dashboard.watch_sources()
