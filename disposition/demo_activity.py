@@ -72,6 +72,17 @@ ELECTRONICS_ONLY = {"warranty", "trade-in", "rental", "end-of-life"}
 SITES = [("lon", "RCV-02", "INS-02", 4, 7), ("rtm", "RCV-01", "INS-01", 2, 4)]
 # How a unit comes back, by share: how its checklist is answered.
 CONDITIONS = [("like new", 35), ("worn", 35), ("poor", 18), ("broken", 12)]
+# What a clerk saw beside the checklist, by the outcome the rules recommend. Donating, and
+# overriding the decision on a unit worth more than the threshold, wait for a supervisor.
+OVERRIDES = {
+    Outcome.LIQUIDATE: [
+        (Outcome.REFURBISH, Disposition.OverrideReason.BETTER_THAN_GRADED, "Only the box is worn"),
+        (Outcome.DONATE, Disposition.OverrideReason.OTHER, "Shelter Homes asked for these"),
+    ],
+    Outcome.REFURBISH: [
+        (Outcome.RESTOCK, Disposition.OverrideReason.BETTER_THAN_GRADED, "Sealed in the carton"),
+    ],
+}
 CUSTOMERS = [
     "Amira Haddad",
     "Ben Carter",
@@ -89,7 +100,6 @@ CUSTOMERS = [
 
 
 Kind = ReceivingException.Kind
-OverrideReason = Disposition.OverrideReason
 
 
 class Day:
@@ -301,31 +311,13 @@ class Warehouse:
     def decide(self, moment, lpn, inspecting_at):
         item = services.find_unit(lpn)
         recommended = recommend(item, disposition_settings()).outcome
-        # What the clerk saw beside the checklist. Donating, and overriding the decision on a
-        # unit worth more than the threshold, wait for a supervisor's approval.
-        overrides = {
-            Outcome.LIQUIDATE: [
-                (Outcome.REFURBISH, OverrideReason.BETTER_THAN_GRADED, "Only the box is worn"),
-                (Outcome.DONATE, OverrideReason.OTHER, "Shelter Homes asked for these"),
-            ],
-            Outcome.REFURBISH: [
-                (Outcome.RESTOCK, OverrideReason.BETTER_THAN_GRADED, "Sealed inside the carton"),
-            ],
-        }
-        if recommended in overrides and self.rng.random() < 0.5:
-            outcome, reason, note = self.rng.choice(overrides[recommended])
-            disposition, _ = services.decide_disposition(
-                item=item,
-                station=inspecting_at,
-                user=self.inspector,
-                outcome=outcome,
-                override_reason=reason,
-                override_note=note,
-            )
-        else:
-            disposition, _ = services.decide_disposition(
-                item=item, station=inspecting_at, user=self.inspector
-            )
+        override = {}
+        if recommended in OVERRIDES and self.rng.random() < 0.5:
+            outcome, reason, note = self.rng.choice(OVERRIDES[recommended])
+            override = {"outcome": outcome, "override_reason": reason, "override_note": note}
+        disposition, _ = services.decide_disposition(
+            item=item, station=inspecting_at, user=self.inspector, **override
+        )
         if disposition.status == Disposition.Status.AWAITING_APPROVAL:
             # Approved the next working morning.
             self.schedule.at(
@@ -383,19 +375,16 @@ class Warehouse:
             services.export_refunds(refunds=refunds, user=self.supervisor)
 
 
-def load_demo_activity(*, activity_days: int = DAYS, **signal) -> int:
-    """Run the demo warehouse's last `activity_days` days; return how many units it received."""
-    days = activity_days
-    if days <= 0 or ReturnItem.objects.exists() or Parcel.objects.exists():
-        return 0
-    now = timezone.now()
-    warehouse = Warehouse(random.Random(SEED), until=now)
+def load_demo_activity(*, activity_days: int = DAYS, **signal) -> None:
+    """Run the demo warehouse's last `activity_days` days, where no unit was received yet."""
+    if activity_days <= 0 or ReturnItem.objects.exists() or Parcel.objects.exists():
+        return
+    warehouse = Warehouse(random.Random(SEED), until=timezone.now())
     today = timezone.localdate()
-    for back in range(days - 1, -1, -1):
+    for back in range(activity_days - 1, -1, -1):
         day = today - timedelta(days=back)
         if day.weekday() != 6:
             warehouse.plan_day(day)
     warehouse.schedule.run()
     # The dashboard's finished days rolled up now rather than on a supervisor's first visit.
-    call_command("rollup_dashboard", days=days, stdout=io.StringIO())
-    return ReturnItem.objects.count()
+    call_command("rollup_dashboard", days=activity_days, stdout=io.StringIO())
