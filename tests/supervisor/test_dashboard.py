@@ -3,6 +3,7 @@
 import importlib
 import math
 import random
+import re
 import statistics
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -204,6 +205,24 @@ def test_the_dashboard_page_draws_the_figures_as_svg(supervisor_client, day):
     assert html.count("<svg") >= 6 and "style=" not in html
     assert '<strong class="value-recovered">80.00</strong>' in html
     assert '<strong class="lead-median">6.0 h</strong>' in html
+
+
+@pytest.mark.parametrize("language", ["de", "nl"])
+def test_the_charts_are_drawn_the_same_in_a_language_that_writes_decimal_commas(
+    supervisor_client, day, language
+):
+    # SVG reads numbers the C way: a shade written "0,55" is no shade at all.
+    response = supervisor_client.get(
+        "/supervisor/",
+        {"since": DAY.isoformat(), "until": DAY.isoformat(), "site": day.site.pk},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    html = response.content.decode()
+    shades = re.findall(r'fill-opacity="([^"]*)"', html)
+    assert shades and all(0 < float(shade) <= 1 for shade in shades)
+    geometry = re.findall(r' (?:x|y|width|height)="([^"]*)"', html)
+    assert geometry and all(value.isdigit() for value in geometry)
 
 
 def test_the_dashboard_refuses_a_backwards_period(supervisor_client):
