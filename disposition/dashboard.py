@@ -105,8 +105,8 @@ def _add(counts: dict, key: str, n) -> None:
 def add_parts(*spans: dict) -> dict:
     """The parts of spans of time taken together.
 
-    In one pass: adding a day's hours two at a time added the hours so far again at each step,
-    which at a million units was most of the dashboard's growth.
+    In one pass: adding a day's hours two at a time copied every count added so far at each
+    step, quadratic in the hours of the day.
     """
     total = empty_parts()
     money = {"returned": Decimal(0), "recovered": Decimal(0)}
