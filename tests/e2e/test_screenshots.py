@@ -61,12 +61,10 @@ def inspected(rma: str, code: str, serial: str = "") -> ReturnItem:
 
 @pytest.fixture
 def demo(live_server):
-    """The demo data, with a floor in every state the supervisor's screens show.
-
-    Without the demo's past weeks of work: the guide's pictures and the steps it describes use
-    the README's RMAs and units, which that work would push off the first page of a queue.
+    """The demo as `make run` loads it, with its weeks of work (so the dashboard, queues, lots and
+    repair bench look lived in), and the README's units in every state the guide describes.
     """
-    call_command("seed_demo", activity_days=0, stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
     call_command("process_demo_units", count=8, stdout=StringIO())
     station = Station.objects.get(site__code="lon", code="MIX-01")
     user = User.objects.get(username="inspector")
@@ -231,7 +229,7 @@ def test_the_supervisors_screens(page, demo, shoot):
     expect(page.get_by_role("region", name="Timeline")).to_contain_text("Disposition decided")
     shoot(page, "unit-timeline")
 
-    waiting = ReturnItem.objects.get(product__sku="AP-JKT-L").lpn
+    waiting = ReturnItem.objects.get(rma_line__rma__number="RMA-100014").lpn
     page.goto(f"{demo.url}/disposition/units/{waiting}/")
     expect(page.get_by_role("button", name="Approve override")).to_be_visible()
     shoot(page, "override-approval")
