@@ -97,34 +97,46 @@ TEMPLATES = [
     },
 ]
 
+
+def database(url: str) -> dict:
+    """One DATABASES entry from a URL, with what this app needs of each engine."""
+    config = dj_database_url.parse(
+        url, conn_max_age=int(env("CONN_MAX_AGE", "60")), conn_health_checks=True
+    )
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Every query here is a short OLTP read or write; PostgreSQL's JIT compiles any plan its
+        # estimates call expensive, and spent ~20 ms compiling a queue page's 10 ms query.
+        config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+        # Planning the desk's joins cost PostgreSQL about as much as running them (1.8-2.6 ms
+        # each). With server-side binding psycopg prepares a statement a connection has run five
+        # times, and its plan is reused for as long as the connection lives (CONN_MAX_AGE).
+        # PgBouncer before 1.21 in transaction mode loses prepared statements between
+        # transactions: turn it off there.
+        if env_bool("DB_PREPARED_STATEMENTS", True):
+            config["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": 5}
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        (BASE_DIR / "var").mkdir(exist_ok=True)
+        # IMMEDIATE takes the write lock when a transaction starts, so two stations never both
+        # read "not received yet" and then both write; WAL lets readers go on while one writes.
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        config["CONN_MAX_AGE"] = 0
+        config["TEST"] = {"NAME": str(BASE_DIR / "var" / "test_returns_desk.sqlite3")}
+    return config
+
+
 DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'returns_desk.sqlite3'}"),
-        conn_max_age=int(env("CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+    "default": database(
+        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'returns_desk.sqlite3'}")
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Every query here is a short OLTP read or write; PostgreSQL's JIT compiles any plan its
-    # estimates call expensive, and spent ~20 ms compiling a queue page's 10 ms query.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
-    # Planning the desk's joins cost PostgreSQL about as much as running them (1.8-2.6 ms each).
-    # With server-side binding psycopg prepares a statement a connection has run five times, and
-    # its plan is reused for as long as the connection lives (CONN_MAX_AGE). PgBouncer before
-    # 1.21 in transaction mode loses prepared statements between transactions: turn it off there.
-    if env_bool("DB_PREPARED_STATEMENTS", True):
-        DATABASES["default"]["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": 5}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    (BASE_DIR / "var").mkdir(exist_ok=True)
-    # IMMEDIATE takes the write lock when a transaction starts, so two stations never both read
-    # "not received yet" and then both write; WAL lets readers go on while one station writes.
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test_returns_desk.sqlite3")}
+# A streaming replica of the primary, if there is one: reports read there (returns_desk.replica).
+if env("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = database(env("DATABASE_REPLICA_URL")) | {"TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["returns_desk.replica.ReportsRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,12 +1,14 @@
 """What docs/deployment.md and the Procfile promise an operator holds for the code as it is."""
 
 import ast
+import json
 import os
 import re
 import secrets
 import shlex
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -145,3 +147,27 @@ def test_a_mail_server_that_hangs_holds_a_customer_email_for_at_most_email_timeo
             timeout=30,
         )
     assert result.stdout.strip() == "gave up after 1 s", result.stderr
+
+
+def test_database_replica_url_configures_the_replica_like_the_primary():
+    """Same engine options as the primary (prepared statements, no JIT); a mirror in tests."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": "postgres://app@primary.example:5432/returns_desk",
+        "DATABASE_REPLICA_URL": "postgres://reader@replica.example:5432/returns_desk",
+    }
+    script = (
+        "import json; from returns_desk import settings; "
+        "print(json.dumps(settings.DATABASES, default=str))"
+    )
+    databases = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, check=True
+        ).stdout
+    )
+
+    replica, primary = databases["replica"], databases["default"]
+    assert (replica["HOST"], replica["USER"]) == ("replica.example", "reader")
+    assert replica["OPTIONS"] == primary["OPTIONS"]
+    assert replica["OPTIONS"]["server_side_binding"] is True
+    assert replica["TEST"] == {"MIRROR": "default"}

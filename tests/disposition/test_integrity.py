@@ -39,6 +39,13 @@ def _violations() -> list[str]:
     return []
 
 
+def test_without_a_replica_it_reads_the_primary_and_says_so():
+    out = StringIO()
+    call_command("check_integrity", stdout=out)
+
+    assert "(read from the database 'default')" in out.getvalue()
+
+
 @pytest.fixture
 def flow(make_inspected, rules, config, station, clerk, supervisor):
     """Units in every state a decision leaves them in, all reached through the services."""
