@@ -6,7 +6,6 @@ transactional for that reason: a row the test's own open transaction wrote is in
 """
 
 import csv
-import io
 from io import StringIO
 
 import pytest
@@ -51,15 +50,13 @@ def units_read(queries) -> int:
     return sum(UNITS_READ in query["sql"] for query in queries)
 
 
-def test_a_queue_export_reads_its_rows_from_the_replica(
-    replica, waiting_unit, client, supervisor, station
-):
+def test_a_queue_export_reads_its_rows_from_the_replica(replica, waiting_unit, client, supervisor):
     client.force_login(supervisor)
     primary = connections[DEFAULT_DB_ALIAS]
 
     with CaptureQueriesContext(primary) as on_primary, CaptureQueriesContext(replica) as on_replica:
         response = client.get("/supervisor/queues/awaiting_inspection/export.csv")
-        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        rows = list(csv.reader(StringIO(b"".join(response.streaming_content).decode())))
 
     assert response.status_code == 200
     assert waiting_unit.lpn in [cell for row in rows for cell in row]
