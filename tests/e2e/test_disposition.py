@@ -18,6 +18,17 @@ def scan(page, code: str) -> None:
     wait_for_htmx(page)
 
 
+def override_to_liquidate(page) -> None:
+    """Override the scanned unit's recommendation by keyboard: F4, then the form, then Enter."""
+    page.keyboard.press("F4")
+    expect(page.get_by_label("Outcome")).to_be_focused()
+    page.get_by_label("Outcome").select_option("liquidate")
+    page.get_by_label("Reason").select_option("worse_than_graded")
+    page.get_by_label("Note", exact=True).fill("Lid dented")
+    page.keyboard.press("Enter")
+    wait_for_htmx(page)
+
+
 @pytest.fixture
 def make_inspected(db):
     """Rules and settings as in the disposition tests; units graded through inspection."""
@@ -70,13 +81,7 @@ def test_an_override_waits_for_a_supervisor_who_approves_it(desk, live_server, m
     unit = make_inspected("A", value="250.00")
 
     scan(page, unit.lpn)
-    page.keyboard.press("F4")
-    expect(page.get_by_label("Outcome")).to_be_focused()
-    page.get_by_label("Outcome").select_option("liquidate")
-    page.get_by_label("Reason").select_option("worse_than_graded")
-    page.get_by_label("Note", exact=True).fill("Lid dented")
-    page.keyboard.press("Enter")
-    wait_for_htmx(page)
+    override_to_liquidate(page)
     expect(page.get_by_role("status")).to_contain_text("waits for a supervisor")
     expect(page.locator("#unit-disposition")).to_contain_text("Waiting for a supervisor")
 
@@ -90,3 +95,26 @@ def test_an_override_waits_for_a_supervisor_who_approves_it(desk, live_server, m
     expect(page.get_by_role("status")).to_contain_text(f"Override of {unit.lpn} approved")
     unit.refresh_from_db()
     assert unit.status == ReturnItem.Status.DISPOSED
+
+
+LINES_OF_TEXT = """element => {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size;
+}"""
+
+
+def test_the_recent_decisions_card_keeps_its_heading_and_tags_on_one_line(desk, make_inspected):
+    """At 1280 px the side column is a third of the screen: the station code must not break at
+    its hyphen ("MIX-" / "01"), nor a tag ("awaiting" / "approval") read as two."""
+    page = desk
+    unit = make_inspected("A", value="250.00")
+    scan(page, unit.lpn)
+    override_to_liquidate(page)
+
+    recent = page.get_by_role("region", name="Recent decisions at this station")
+    heading = recent.get_by_role("heading", name="Recent decisions at MIX-01")
+    tag = recent.locator(".tag", has_text="awaiting approval")
+    expect(tag).to_be_visible()
+    assert heading.evaluate(LINES_OF_TEXT) == 1
+    assert tag.evaluate(LINES_OF_TEXT) == 1
