@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
-from returns_desk.tables import AgeColumn, LinkColumn, QueueTable
+from returns_desk.tables import AgeColumn, CodeColumn, LinkColumn, QueueTable
 
 
 def unit_columns(prefix: str = "") -> type[tables.Table]:
@@ -15,7 +15,7 @@ def unit_columns(prefix: str = "") -> type[tables.Table]:
         # Every queue's row carries its unit's LPN (a decision and a work order copy it), so
         # the sort needs no join.
         lpn = LinkColumn("supervisor:unit", accessor="lpn", verbose_name=gettext_lazy("LPN"))
-        sku = tables.Column(
+        sku = CodeColumn(
             accessor=f"{prefix}product__sku",
             verbose_name=gettext_lazy("SKU"),
             default="",
@@ -40,7 +40,7 @@ def unit_columns(prefix: str = "") -> type[tables.Table]:
             default="",
             orderable=False,
         )
-        station = tables.Column(
+        station = CodeColumn(
             accessor=f"{prefix}station__code",
             verbose_name=gettext_lazy("Station"),
             # A decision and a work order copy their unit's station: sorted without the unit.
@@ -129,7 +129,7 @@ class LotTable(QueueTable):
     queue_key = "open_lots"
     cached_relations = ("partner",)
     age = AgeColumn(accessor="opened_at")
-    code = tables.Column(verbose_name=gettext_lazy("Lot"))
+    code = CodeColumn(verbose_name=gettext_lazy("Lot"))
     partner = tables.Column(
         accessor="partner__name", verbose_name=gettext_lazy("Partner"), order_by="partner__name"
     )

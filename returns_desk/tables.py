@@ -49,7 +49,16 @@ class AgeColumn(tables.Column):
         return "" if value is None else round((table.now - value).total_seconds() / 3600, 1)
 
 
-class LinkColumn(tables.Column):
+class CodeColumn(tables.Column):
+    """An identifier (LPN, RMA, SKU, station): on one line, as a code split at its hyphen
+    ("LPN-" / "00000183") reads as two."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"class": "code"}})
+        super().__init__(**kwargs)
+
+
+class LinkColumn(CodeColumn):
     """A value linking to its page (a URL name taking the value); plain text in the CSV."""
 
     def __init__(self, url_name: str, **kwargs):
@@ -280,9 +289,9 @@ class ExceptionTable(QueueTable):
     unit = LinkColumn(
         "supervisor:unit", accessor="lpn", verbose_name=gettext_lazy("Unit"), default=""
     )
-    code = tables.Column(accessor="scanned_code", verbose_name=gettext_lazy("Scanned"))
+    code = CodeColumn(accessor="scanned_code", verbose_name=gettext_lazy("Scanned"))
     message = tables.Column(verbose_name=gettext_lazy("Message"), orderable=False)
-    station = tables.Column(
+    station = CodeColumn(
         accessor="station__code", verbose_name=gettext_lazy("Station"), order_by="station__code"
     )
 

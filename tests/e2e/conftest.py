@@ -50,6 +50,17 @@ def wait_for_htmx(page) -> None:
     )
 
 
+def lines_of_text(locator) -> int:
+    """On how many lines the browser laid out the element's text."""
+    return locator.evaluate(
+        """element => {
+            const range = document.createRange();
+            range.selectNodeContents(element);
+            return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size;
+        }"""
+    )
+
+
 def log_in(page, live_server, username: str, password: str = "correct horse battery") -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)

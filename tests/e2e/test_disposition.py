@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from disposition.models import Partner
 from returns_desk.models import ReturnItem
 from tests.disposition.helpers import configure, inspected_unit, make_checklist, make_rules
-from tests.e2e.conftest import choose_station, log_in, wait_for_htmx
+from tests.e2e.conftest import choose_station, lines_of_text, log_in, wait_for_htmx
 from tests.factories import CategoryFactory, StationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -97,13 +97,6 @@ def test_an_override_waits_for_a_supervisor_who_approves_it(desk, live_server, m
     assert unit.status == ReturnItem.Status.DISPOSED
 
 
-LINES_OF_TEXT = """element => {
-    const range = document.createRange();
-    range.selectNodeContents(element);
-    return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size;
-}"""
-
-
 def test_the_recent_decisions_card_keeps_its_heading_and_tags_on_one_line(desk, make_inspected):
     """At 1280 px the side column is a third of the screen: the station code must not break at
     its hyphen ("MIX-" / "01"), nor a tag ("awaiting" / "approval") read as two."""
@@ -116,5 +109,5 @@ def test_the_recent_decisions_card_keeps_its_heading_and_tags_on_one_line(desk, 
     heading = recent.get_by_role("heading", name="Recent decisions at MIX-01")
     tag = recent.locator(".tag", has_text="awaiting approval")
     expect(tag).to_be_visible()
-    assert heading.evaluate(LINES_OF_TEXT) == 1
-    assert tag.evaluate(LINES_OF_TEXT) == 1
+    assert lines_of_text(heading) == 1
+    assert lines_of_text(tag) == 1

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from disposition import services as disposition
 from returns_desk import services
 from returns_desk.models import Parcel, ReturnItem, Station
-from tests.e2e.conftest import log_in, wait_for_htmx
+from tests.e2e.conftest import lines_of_text, log_in, wait_for_htmx
 from tests.e2e.test_disposition import make_inspected  # noqa: F401 (a shared fixture)
 from tests.factories import ProductFactory, UserFactory, make_rma
 
@@ -76,3 +76,16 @@ def test_supervisor_filters_approves_resolves_and_reads_a_timeline(page, live_se
     timeline = page.get_by_role("region", name="Timeline")
     expect(timeline).to_contain_text("Override approved")
     expect(timeline).to_contain_text("sam")
+
+
+def test_a_wide_queue_keeps_each_code_on_one_line(page, live_server, floor):
+    """Twelve columns at 1280 px: the note and reason wrap, an LPN or a station does not
+    break at its hyphen."""
+    unit = floor["waiting"][0].item
+    log_in(page, live_server, "sam")
+    page.get_by_role("link", name="Overrides awaiting approval 2").click()
+    row = page.locator("#queue-table tbody tr", has_text=unit.lpn)
+    for code in (unit.lpn, "MIX-01"):
+        cell = row.locator("td", has_text=code).first
+        assert "-" in code
+        assert lines_of_text(cell) == 1, code
