@@ -6,6 +6,7 @@ SCREENSHOT_DIR=docs/img and refreshes the guide's pictures from the code as it i
 """
 
 import os
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from inspection.models import GradeScale
 from inspection.selectors import best_answer, checklist_for
 from returns_desk import services
 from returns_desk.models import ProductCategory, ReturnItem, ReturnPolicy, Station
-from tests.e2e.conftest import choose_station, log_in, wait_for_htmx
+from tests.e2e.conftest import choose_station, lines_of_text, log_in, wait_for_htmx
 from tests.e2e.test_unit_journey import press, scan
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -214,6 +215,7 @@ def test_the_supervisors_screens(page, demo, shoot):
     )
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("button", name="Link to RMA-100002")).to_be_visible()
+    assert lines_of_text(page.get_by_role("cell", name="RMA-100002", exact=True)) == 1
     shoot(page, "exception-resolution")
 
     page.get_by_label("Find an LPN, RMA, order, tracking or serial").fill("1Z999AA10123456784")
@@ -236,10 +238,12 @@ def test_the_supervisors_screens(page, demo, shoot):
 
     page.goto(f"{demo.url}/disposition/lots/")
     expect(page.locator("main")).to_contain_text("GreenCycle Recycling Ltd")
+    assert lines_of_text(page.get_by_role("cell", name=re.compile(r"^LOT-\d+$")).first) == 1
     shoot(page, "lots")
 
     page.goto(f"{demo.url}/disposition/repairs/")
     expect(page.locator("main")).to_contain_text("EL-PHN-X12 Smartphone X12 128 GB")
+    assert lines_of_text(page.get_by_role("cell", name=re.compile(r"^RO-\d+$")).first) == 1
     shoot(page, "repairs")
 
 
