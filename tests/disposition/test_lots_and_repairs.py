@@ -1,8 +1,11 @@
 import csv
 import io
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -240,3 +243,20 @@ def test_a_received_unit_never_shows_in_the_repair_queue(clerk_client, station, 
     make_unit_at(Status.RECEIVED, station=station, user=clerk)
 
     assert "The bench is clear" in clerk_client.get("/disposition/repairs/").content.decode()
+
+
+def test_the_lots_and_repairs_pages_write_dates_as_the_rest_of_the_desk_does(
+    client, scrap_lot, make_inspected, station, clerk, supervisor
+):
+    """Day, month name and year, 24-hour clock: "28/11/2026" reads as a different day to a
+    colleague used to month-first dates."""
+    opened = datetime(2026, 11, 28, 10, 1, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    order = send_to_bench(make_inspected("C"), station, clerk)
+    RepairOrder.objects.filter(pk=order.pk).update(opened_at=opened)
+    Lot.objects.filter(pk=scrap_lot.pk).update(opened_at=opened)
+    client_at_station(client, supervisor, station)
+
+    for page in ("/disposition/lots/", "/disposition/repairs/"):
+        html = client.get(page).content.decode()
+        assert "28 Nov 2026 10:01" in html, page
+        assert "28/11/2026" not in html, page
