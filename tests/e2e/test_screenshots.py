@@ -131,6 +131,11 @@ def test_the_clerks_screens(page, demo, shoot):
     expect(page.get_by_role("alert")).to_contain_text("NO-SUCH-PARCEL-42")
     expect(page.get_by_role("button", name="Park as exception")).to_be_visible()
     shoot(page, "receiving-unknown-code")
+    # The side column is narrow: an RMA number or LPN split at its hyphen reads as two codes.
+    recent_codes = page.locator("#recent-scans .code")
+    expect(recent_codes.first).to_be_visible()
+    for code in recent_codes.all():
+        assert lines_of_text(code) == 1, code.inner_text()
 
     page.goto(f"{demo.url}/receiving/units/{jacket}/label/")
     expect(page.locator(".lpn-text")).to_have_text(jacket)
