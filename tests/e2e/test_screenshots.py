@@ -103,6 +103,9 @@ def test_the_clerks_screens(page, demo, shoot):
 
     choose_station(page, "LON · MIX-01")
     expect(page.get_by_label("Scan a parcel")).to_be_focused()
+    # Empty, the outcome box keeps its place, so the parcel card does not jump at the first scan.
+    expect(page.locator("#outcome")).to_be_empty()
+    expect(page.locator("#outcome")).to_be_visible()
     shoot(page, "receiving-desk")
 
     scan(page, "RMA-100009")
