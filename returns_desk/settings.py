@@ -266,7 +266,8 @@ CACHES = {
     }
 }
 # The dashboard's figures since its last rolled-up hour are shared by every supervisor's request
-# for this long: they are at most this many seconds old (0: counted on every request).
+# for this long: they are at most this many seconds old, plus the moment one request takes to
+# count them again (0: counted on every request).
 DASHBOARD_LIVE_SECONDS = int(env("DASHBOARD_LIVE_SECONDS", "30"))
 # Links in customer e-mails point here.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")

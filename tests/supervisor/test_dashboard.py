@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.apps import apps
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -187,6 +188,42 @@ def test_recall_completion_is_recounted_by_the_rollup_job_not_by_the_dashboard(
             "returned": 2,
             "percent": 50,
         }
+
+
+def test_a_recall_figure_past_its_time_is_counted_once_while_the_others_show_the_last_one(
+    day, django_assert_max_num_queries
+):
+    """Without the cron job, every request of the moment it expired counted it at once: at a
+    million units that queued the whole dashboard behind half-second counts."""
+    every_site = dashboard.Period(since=DAY, until=DAY)
+    with time_machine.travel(AFTERNOON, tick=False) as clock:
+        assert dashboard.recall_completion(every_site)[0]["returned"] == 1
+        RMALine.objects.filter(rma__program__code="recall-kettle", line_no=2).update(
+            quantity_received=1
+        )
+        clock.shift(timedelta(seconds=dashboard.RECALL_SECONDS + 1))
+        recounting = cache.add(
+            f"{dashboard._recall_key(every_site)}:recounting",
+            True,
+            60,
+            version=dashboard.SHARED_VERSION,
+        )  # as the first request to find it old does
+
+        with django_assert_max_num_queries(1):  # the figure and the recount's mark, no count
+            assert recounting and dashboard.recall_completion(every_site)[0]["returned"] == 1
+        cache.delete(
+            f"{dashboard._recall_key(every_site)}:recounting", version=dashboard.SHARED_VERSION
+        )
+        assert dashboard.recall_completion(every_site)[0]["returned"] == 2
+
+
+def test_figures_shared_by_the_previous_release_are_neither_read_nor_a_failure(day):
+    """While a deployment runs, old and new workers share one cache: the old ones kept the
+    figures alone, not with the time they stay fresh."""
+    every_site = dashboard.Period(since=DAY, until=DAY)
+    cache.set(dashboard._recall_key(every_site), [{"program": "Old", "percent": 1}], 600)
+
+    assert dashboard.recall_completion(every_site)[0]["program"] == "Kettle recall"
 
 
 def test_refund_totals_pending_and_released(day):
