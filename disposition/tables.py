@@ -5,56 +5,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
-from returns_desk.tables import AgeColumn, CodeColumn, LinkColumn, QueueTable
+from returns_desk.tables import AgeColumn, CodeColumn, QueueTable, UnitColumns, unit_columns
 
-
-def unit_columns(prefix: str = "") -> type[tables.Table]:
-    """A mixin of the columns naming a unit reached through `prefix` (e.g. "item__")."""
-
-    class UnitColumns(tables.Table):
-        # Every queue's row carries its unit's LPN (a decision and a work order copy it), so
-        # the sort needs no join.
-        lpn = LinkColumn("supervisor:unit", accessor="lpn", verbose_name=gettext_lazy("LPN"))
-        sku = CodeColumn(
-            accessor=f"{prefix}product__sku",
-            verbose_name=gettext_lazy("SKU"),
-            default="",
-            orderable=False,
-        )
-        rma = LinkColumn(
-            "supervisor:rma",
-            accessor=f"{prefix}rma_line__rma__number",
-            verbose_name=gettext_lazy("RMA"),
-            default="",
-            orderable=False,
-        )
-        program = tables.Column(
-            accessor=f"{prefix}rma_line__rma__program__name",
-            verbose_name=gettext_lazy("Program"),
-            default="",
-            orderable=False,
-        )
-        reason = tables.Column(
-            accessor=f"{prefix}rma_line__reason__name",
-            verbose_name=gettext_lazy("Reason"),
-            default="",
-            orderable=False,
-        )
-        station = CodeColumn(
-            accessor=f"{prefix}station__code",
-            verbose_name=gettext_lazy("Station"),
-            # A decision and a work order copy their unit's station: sorted without the unit.
-            order_by="unit_station__code" if prefix else "station__code",
-        )
-
-        cached_relations = tuple(
-            f"{prefix}{path}" for path in ("station", "rma_line__rma__program", "rma_line__reason")
-        )
-
-    return UnitColumns
-
-
-UnitColumns, ItemColumns = unit_columns(), unit_columns("item__")
+ItemColumns = unit_columns("item__")
 
 
 class AwaitingInspectionTable(UnitColumns, QueueTable):

@@ -149,6 +149,17 @@ class QueueFilterSet(django_filters.FilterSet):
         return unit_matches(code, self.paths.get("unit", ""))
 
 
+class UnitRegisterFilterSet(QueueFilterSet):
+    paths = {
+        "site": "station__site",
+        "station": "station",
+        "program": "program",
+        "reason": "reason",
+        "date": "received_at",
+    }
+    status = django_filters.ChoiceFilter(choices=ReturnItem.Status.choices, label=_("Status"))
+
+
 class ExceptionFilterSet(QueueFilterSet):
     paths = {
         "site": "station__site",

@@ -582,8 +582,13 @@ class ReturnItem(models.Model):
                 for status in ("received", "inspected")
             ),
             models.Index(fields=["station", "-received_at"], name="item_station_recent"),
-            # The dashboard counts units received in a period at every site.
+            # The dashboard counts units received in a period at every site; the units register
+            # lists them newest first, filtered by each of these (a station by the index above).
             models.Index(fields=["received_at"], name="item_received"),
+            *(
+                models.Index(fields=[field, "received_at"], name=f"item_{field}_received")
+                for field in ("status", "program", "reason")
+            ),
             models.Index(fields=["serial_number"], name="item_serial"),
         ]
         constraints = [

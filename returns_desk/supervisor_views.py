@@ -24,7 +24,7 @@ from django_tables2.paginators import LazyPaginator
 
 from . import queues, services
 from .exceptions import DomainError
-from .filters import ExceptionFilterSet, matching_rmas, union_ids
+from .filters import ExceptionFilterSet, UnitRegisterFilterSet, matching_rmas, union_ids
 from .models import (
     ItemEvent,
     Parcel,
@@ -34,7 +34,7 @@ from .models import (
 )
 from .scanning import BadScan, canonical, parse_scan
 from .supervisor_forms import CreateRmaForm, LinkForm, ResolveForm
-from .tables import ExceptionTable
+from .tables import ExceptionTable, UnitRegisterTable
 from .views import Outcome as Notice
 
 SUPERVISE = "returns_desk.supervise_returns"
@@ -108,29 +108,51 @@ def _queue(key: str) -> queues.Queue:
     return queues.QUEUES[key]
 
 
-def _render_queue(
-    request: HttpRequest, queue: queues.Queue, notice: Notice | None = None, status: int = 200
-) -> HttpResponse:
-    filterset = queue.filterset(request.GET or None, queryset=queue.queryset(), request=request)
+def _filtered(request: HttpRequest, filterset_class: type, queryset) -> tuple:
+    """The list's filter set bound to the query string, and the form's errors ("" if none)."""
+    filterset = filterset_class(request.GET or None, queryset=queryset, request=request)
     if filterset.is_bound and not filterset.is_valid():
-        status = 400
-        notice = notice or Notice("error", _form_errors(filterset.form))
-    table = queue.table(filterset.qs)
+        return filterset, _form_errors(filterset.form)
+    return filterset, ""
+
+
+def _paginated(request: HttpRequest, table) -> None:
     # A lazy paginator fetches one row past the page to know whether there is a next one:
     # a COUNT(*) over a queue of a hundred thousand units costs more than the page itself.
     paginate = {"per_page": PER_PAGE, "paginator_class": LazyPaginator}
     RequestConfig(request, paginate=paginate).configure(table)
-    partial_only = request.htmx and not request.htmx.history_restore_request
-    template = "returns_desk/queue.html" + ("#queue-table" if partial_only else "")
-    context = {
-        "queue": queue,
-        "filter": filterset,
-        "table": table,
-        "outcome": notice,
-        "query": request.GET.urlencode(),
-        **({} if partial_only else supervisor_context(queue.key)),
-    }
-    return render(request, template, context, status=status)
+
+
+def _streamed_csv(table, filename: str) -> StreamingHttpResponse:
+    """The table's rows, in its chosen order, as a CSV streamed chunk by chunk."""
+    response = StreamingHttpResponse(
+        queues.csv_lines(type(table), table.data.data), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{filename}-{timezone.localdate():%Y%m%d}.csv"'
+    )
+    return response
+
+
+def _render_queue(
+    request: HttpRequest, queue: queues.Queue, notice: Notice | None = None, status: int = 200
+) -> HttpResponse:
+    filterset, errors = _filtered(request, queue.filterset, queue.queryset())
+    if errors:
+        status = 400
+        notice = notice or Notice("error", errors)
+    table = queue.table(filterset.qs)
+    _paginated(request, table)
+    context = {"queue": queue, "filter": filterset, "table": table, "outcome": notice}
+    return _render_list(request, "returns_desk/queue.html", context, status, active=queue.key)
+
+
+def _render_list(request, template: str, context: dict, status: int, active: str = ""):
+    """A list's page, or to htmx (filtering, sorting, paging) only its table."""
+    context["query"] = request.GET.urlencode()
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, f"{template}#queue-table", context, status=status)
+    return render(request, template, context | supervisor_context(active), status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -152,16 +174,12 @@ def queue(request: HttpRequest, key: str) -> HttpResponse:
 def queue_csv(request: HttpRequest, key: str) -> HttpResponse:
     """The filtered queue, in its chosen order, as a CSV streamed chunk by chunk."""
     queue = _queue(key)
-    filterset = queue.filterset(request.GET or None, queryset=queue.queryset(), request=request)
-    if filterset.is_bound and not filterset.is_valid():
-        return HttpResponse(_form_errors(filterset.form), status=400, content_type="text/plain")
-    table = queue.table(filterset.qs, order_by=request.GET.get("sort") or None)
-    response = StreamingHttpResponse(
-        queues.csv_lines(queue.table, table.data.data), content_type="text/csv; charset=utf-8"
+    filterset, errors = _filtered(request, queue.filterset, queue.queryset())
+    if errors:
+        return HttpResponse(errors, status=400, content_type="text/plain")
+    return _streamed_csv(
+        queue.table(filterset.qs, order_by=request.GET.get("sort") or None), queue.key
     )
-    filename = f"{queue.key}-{timezone.localdate():%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _bulk(request: HttpRequest, queue: queues.Queue) -> HttpResponse:
@@ -207,6 +225,44 @@ def _bulk(request: HttpRequest, queue: queues.Queue) -> HttpResponse:
     if done:
         trigger_client_event(response, "queueChanged", {"queue": queue.key, "done": done})
     return response
+
+
+# The units register -----------------------------------------------------------------------------
+
+
+def register_rows():
+    """Every unit, newest received first (pk breaks ties, the same way round)."""
+    return ReturnItem.objects.select_related("product", "rma_line__rma").order_by(
+        "-received_at", "-pk"
+    )
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@supervisor_required
+def units(request: HttpRequest) -> HttpResponse:
+    """Every unit received, filtered by the query string: what a site reconciles with its ERP."""
+    filterset, errors = _filtered(request, UnitRegisterFilterSet, register_rows())
+    table = UnitRegisterTable(filterset.qs)
+    _paginated(request, table)
+    context = {
+        "filter": filterset,
+        "table": table,
+        "outcome": Notice("error", errors) if errors else None,
+    }
+    return _render_list(request, "returns_desk/units.html", context, 400 if errors else 200)
+
+
+@require_GET
+@supervisor_required
+def units_csv(request: HttpRequest) -> HttpResponse:
+    """The filtered register, in its chosen order, as a CSV: a month of a site's receipts or
+    every unit ever received (a million rows in about half a minute)."""
+    filterset, errors = _filtered(request, UnitRegisterFilterSet, register_rows())
+    if errors:
+        return HttpResponse(errors, status=400, content_type="text/plain")
+    table = UnitRegisterTable(filterset.qs, order_by=request.GET.get("sort") or None)
+    return _streamed_csv(table, "units")
 
 
 # Resolving one exception ------------------------------------------------------------------------

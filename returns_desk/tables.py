@@ -8,14 +8,16 @@ from django.template.base import render_value_in_context
 from django.template.context import Context
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tables2.data import TableQuerysetData
 
 from . import configcache, queues
-from .models import ReceivingException
+from .models import ReceivingException, ReturnItem
 
 
 def format_age(age: timedelta) -> str:
@@ -200,7 +202,87 @@ def _cell_html(table, bound_column) -> Callable:
     return cell
 
 
-class QueueTable(tables.Table):
+def unit_columns(prefix: str = "") -> type[tables.Table]:
+    """A mixin of the columns naming a unit reached through `prefix` (e.g. "item__")."""
+
+    class UnitColumns(tables.Table):
+        # Every queue's row carries its unit's LPN (a decision and a work order copy it), so
+        # the sort needs no join.
+        lpn = LinkColumn("supervisor:unit", accessor="lpn", verbose_name=gettext_lazy("LPN"))
+        sku = CodeColumn(
+            accessor=f"{prefix}product__sku",
+            verbose_name=gettext_lazy("SKU"),
+            default="",
+            orderable=False,
+        )
+        rma = LinkColumn(
+            "supervisor:rma",
+            accessor=f"{prefix}rma_line__rma__number",
+            verbose_name=gettext_lazy("RMA"),
+            default="",
+            orderable=False,
+        )
+        program = tables.Column(
+            accessor=f"{prefix}rma_line__rma__program__name",
+            verbose_name=gettext_lazy("Program"),
+            default="",
+            orderable=False,
+        )
+        reason = tables.Column(
+            accessor=f"{prefix}rma_line__reason__name",
+            verbose_name=gettext_lazy("Reason"),
+            default="",
+            orderable=False,
+        )
+        station = CodeColumn(
+            accessor=f"{prefix}station__code",
+            verbose_name=gettext_lazy("Station"),
+            # A decision and a work order copy their unit's station: sorted without the unit.
+            order_by="unit_station__code" if prefix else "station__code",
+        )
+
+        cached_relations = tuple(
+            f"{prefix}{path}" for path in ("station", "rma_line__rma__program", "rma_line__reason")
+        )
+
+    return UnitColumns
+
+
+UnitColumns = unit_columns()
+
+
+class ListTable(tables.Table):
+    """Every supervisor list: rows read a page at a time (PageByIds), the configuration they
+    show taken from the cache, and each page's cells rendered without a template apiece."""
+
+    # Relations to configuration (stations, programs, reasons) the rows show, taken from the
+    # configuration cache rather than joined (see attach_configuration).
+    cached_relations: tuple[str, ...] = ()
+
+    class Meta:
+        attrs = {"class": "lines queue-table"}
+        template_name = "returns_desk/table.html"
+
+    def __init__(self, data, **kwargs):
+        super().__init__(PageByIds(data, cached_relations=self.cached_relations), **kwargs)
+
+    def body_rows(self) -> list[SafeString]:
+        """The page's rows as `<tr>` HTML, for the table template.
+
+        django-tables2 renders every cell through its generic machinery and a template (and
+        translates every choice label again for each cell): 2-3 ms a row, over 100 ms a page.
+        Each column's cell is worked out once instead (see _cell_html); the HTML is the same.
+        """
+        cells = [_cell_html(self, column) for column in self.columns]
+        return [
+            mark_safe(  # noqa: S308 - every part is escaped or built by format_html
+                f"<tr {row.attrs.as_html()}>" + "".join(cell(row) for cell in cells) + "</tr>"
+            )
+            for row in self.paginated_rows
+        ]
+
+
+class QueueTable(ListTable):
     """Every queue: a selection box, the row's age, and rows past their site's SLA marked.
 
     A subclass names `queue_key`, declares `age = AgeColumn(accessor=...)` and says where the
@@ -209,9 +291,6 @@ class QueueTable(tables.Table):
 
     queue_key = ""
     site_accessor = ""
-    # Relations to configuration (stations, programs, reasons) the rows show, taken from the
-    # configuration cache rather than joined (see attach_configuration).
-    cached_relations: tuple[str, ...] = ()
 
     select = tables.CheckBoxColumn(
         accessor="pk",
@@ -225,14 +304,12 @@ class QueueTable(tables.Table):
         },
     )
 
-    class Meta:
-        attrs = {"class": "lines queue-table"}
+    class Meta(ListTable.Meta):
         row_attrs = {"class": lambda record, table: "past-sla" if table.is_late(record) else ""}
         empty_text = gettext_lazy("Nothing waits here.")
-        template_name = "returns_desk/table.html"
 
     def __init__(self, data, **kwargs):
-        super().__init__(PageByIds(data, cached_relations=self.cached_relations), **kwargs)
+        super().__init__(data, **kwargs)
         self.now = timezone.now()
         self._sla = None
         self._select_attrs = None
@@ -257,21 +334,6 @@ class QueueTable(tables.Table):
         return format_html(
             '<input type="checkbox" name="select" value="{}" {} />', value, self._select_attrs
         )
-
-    def body_rows(self) -> list[SafeString]:
-        """The page's rows as `<tr>` HTML, for the table template.
-
-        django-tables2 renders every cell through its generic machinery and a template (and
-        translates every choice label again for each cell): 2-3 ms a row, over 100 ms a page.
-        Each column's cell is worked out once instead (see _cell_html); the HTML is the same.
-        """
-        cells = [_cell_html(self, column) for column in self.columns]
-        return [
-            mark_safe(  # noqa: S308 - every part is escaped or built by format_html
-                f"<tr {row.attrs.as_html()}>" + "".join(cell(row) for cell in cells) + "</tr>"
-            )
-            for row in self.paginated_rows
-        ]
 
 
 class ExceptionTable(QueueTable):
@@ -313,3 +375,50 @@ class ExceptionTable(QueueTable):
 
     def value_ref(self, value):
         return value
+
+
+class MomentColumn(tables.Column):
+    """A moment in local time: written as the desk writes dates, and in ISO 8601 in the CSV."""
+
+    def render(self, value):
+        return date_format(localtime(value), "DATETIME_FORMAT")
+
+    def value(self, value):
+        return localtime(value).isoformat(timespec="seconds")
+
+
+class UnitRegisterTable(UnitColumns, ListTable):
+    """Every unit received, newest first: the list a site reconciles its returns against."""
+
+    cached_relations = UnitColumns.cached_relations
+    received_at = MomentColumn(verbose_name=gettext_lazy("Received"))
+    serial = CodeColumn(
+        accessor="serial_number", verbose_name=gettext_lazy("Serial"), default="", orderable=False
+    )
+    status = tables.Column(verbose_name=gettext_lazy("Status"), orderable=False)
+    grade = tables.Column(
+        accessor="grade_code", verbose_name=gettext_lazy("Grade"), default="", orderable=False
+    )
+    # Sorted by station, a million units would be joined to their stations and sorted whole.
+    station = CodeColumn(
+        accessor="station__code", verbose_name=gettext_lazy("Station"), orderable=False
+    )
+
+    class Meta(ListTable.Meta):
+        model = ReturnItem
+        fields = ()
+        sequence = (
+            "received_at",
+            "lpn",
+            "sku",
+            "serial",
+            "status",
+            "grade",
+            "rma",
+            "program",
+            "reason",
+            "station",
+        )
+        empty_text = gettext_lazy(
+            "No unit matches these filters. Every unit a receiving clerk labels is listed here."
+        )

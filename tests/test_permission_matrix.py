@@ -94,6 +94,8 @@ EXPECTED = {
     # Without a query the search says what to type, as a 400.
     "supervisor:search": page(SUPERVISOR, ok=400),
     "supervisor:dashboard": page(SUPERVISOR),
+    "supervisor:units": page(SUPERVISOR),
+    "supervisor:units_csv": page(SUPERVISOR),
     "supervisor:unit": page(SUPERVISOR),
     "track": form(PUBLIC),
     "healthz": page(PUBLIC),

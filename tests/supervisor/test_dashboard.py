@@ -401,9 +401,15 @@ def test_an_approval_after_the_roll_up_counts_on_the_day_of_the_decision(day, su
     assert dashboard.figures(day) == _live(day)
 
 
-def test_a_back_dated_event_drops_the_roll_up_of_its_day(day, clerk):
+@pytest.fixture
+def londons_received_unit(day, station):
+    # The period's site's: Manchester's was received at the same moment.
+    return ReturnItem.objects.get(status=ReturnItem.Status.RECEIVED, station=station)
+
+
+def test_a_back_dated_event_drops_the_roll_up_of_its_day(day, clerk, londons_received_unit):
     assert dashboard.figures(day)["completed_per_day"] == [(DAY, 3)]
-    unit = ReturnItem.objects.filter(status=ReturnItem.Status.RECEIVED).first()
+    unit = londons_received_unit
 
     ItemEvent.objects.create(
         item=unit,
@@ -477,10 +483,10 @@ def test_today_reads_its_rolled_up_hours_back_in_two_queries(day, django_assert_
             assert dashboard.parts(week)[DAY]["received"] == 6
 
 
-def test_a_back_dated_event_drops_the_roll_up_of_its_hour(day, clerk):
+def test_a_back_dated_event_drops_the_roll_up_of_its_hour(day, clerk, londons_received_unit):
     with time_machine.travel(AFTERNOON, tick=False):
         assert dashboard.figures(day)["completed_per_day"] == [(DAY, 3)]
-        unit = ReturnItem.objects.filter(status=ReturnItem.Status.RECEIVED).first()
+        unit = londons_received_unit
 
         ItemEvent.objects.create(
             item=unit,
@@ -543,8 +549,10 @@ def test_hours_are_deleted_once_their_day_is_rolled_up_and_two_days_old(day):
         assert DashboardHour.objects.exists()  # today's, at this later date
 
 
-def test_rollup_dashboard_rebuild_counts_an_hour_again_after_a_bulk_load(day, clerk):
-    unit = ReturnItem.objects.filter(status=ReturnItem.Status.RECEIVED).first()
+def test_rollup_dashboard_rebuild_counts_an_hour_again_after_a_bulk_load(
+    day, clerk, londons_received_unit
+):
+    unit = londons_received_unit
     with time_machine.travel(AFTERNOON, tick=False):
         call_command("rollup_dashboard", stdout=StringIO())
         # bulk_create sends no signals, as when seed_bench or SQL loads rows.
