@@ -304,7 +304,7 @@ def worker_rss(master_pid) -> list[int]:
 
 
 def export_csv(supervisor, path, master_pid):
-    """Stream a queue's CSV export; sample worker RSS every 0.2 s while it streams."""
+    """Stream a CSV export; sample worker RSS every 0.2 s while it streams."""
     client = Client()
     client.login(supervisor)
     peak, done = [0], threading.Event()
@@ -412,6 +412,15 @@ def main():
                 [queue.format("awaiting_disposition") + "?grade=A"],
                 None,
             ),
+            ("units register", sup, ["/supervisor/units/"], None),
+            ("units register, filtered (program)", sup, ["/supervisor/units/?program=1"], None),
+            # A status few units are in: its first page is found far down the register.
+            (
+                "units register, filtered (status)",
+                sup,
+                ["/supervisor/units/?status=awaiting_approval"],
+                None,
+            ),
             ("unit timeline", sup, units, None),
             ("dashboard", sup, ["/supervisor/"], None),
             ("API RMA read", None, api, bearer),
@@ -447,13 +456,16 @@ def main():
         report(drive("inspection submit", flow_inspect, plan["inspect"]))
         report(drive("disposition decision", flow_decide, plan["decide"]))
         print(f"\ngunicorn worker RSS after the run: {worker_rss(gunicorn.pid)} MB", flush=True)
-        status, rows, seconds, peak = export_csv(
-            sup, queue.format("repairs") + "export.csv", gunicorn.pid
-        )
-        print(
-            f"CSV export (repairs queue): HTTP {status}, {rows:,} rows in {seconds:.1f} s, "
-            f"peak worker RSS while streaming {peak} MB"
-        )
+        for name, path in (
+            ("repairs queue", queue.format("repairs") + "export.csv"),
+            ("units register, every unit", "/supervisor/units/export.csv"),
+        ):
+            status, rows, seconds, peak = export_csv(sup, path, gunicorn.pid)
+            print(
+                f"CSV export ({name}): HTTP {status}, {rows:,} rows in {seconds:.1f} s, "
+                f"peak worker RSS while streaming {peak} MB",
+                flush=True,
+            )
     finally:
         gunicorn.terminate()
         gunicorn.wait()

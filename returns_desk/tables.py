@@ -380,6 +380,10 @@ class ExceptionTable(QueueTable):
 class MomentColumn(tables.Column):
     """A moment in local time: written as the desk writes dates, and in ISO 8601 in the CSV."""
 
+    def __init__(self, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"class": "moment"}})
+        super().__init__(**kwargs)
+
     def render(self, value):
         return date_format(localtime(value), "DATETIME_FORMAT")
 

@@ -215,6 +215,15 @@ def test_the_supervisors_screens(page, demo, shoot):
         expect(page.locator("#queue-table tbody")).to_contain_text(row)
         shoot(page, f"queue-{key.replace('_', '-')}")
 
+    page.get_by_role("link", name="Units", exact=True).click()
+    page.locator("form select[name=status]").select_option(label="Inspected, awaiting disposition")
+    page.get_by_role("button", name="Filter").click()
+    wait_for_htmx(page)
+    expect(page.locator("#queue-table tbody")).to_contain_text("AP-SNK-42")
+    received = page.locator("#queue-table tbody tr td").first
+    assert lines_of_text(received) == 1
+    shoot(page, "units-register")
+
     page.goto(f"{demo.url}/supervisor/queues/exceptions/")
     unmatched = page.get_by_role("row").filter(has_text="1Z999AA10199999999")
     unmatched.get_by_role("link", name="Resolve #").click()
