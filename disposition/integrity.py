@@ -133,6 +133,18 @@ def lots_hold_only_decided_units() -> Iterator[str]:
         yield f"Outbox event {uuid} ({outbox.LOT_CLOSED}) names lot {code}, which is not closed."
 
 
+def lots_count_their_units() -> Iterator[str]:
+    """A lot's count of its units (kept by the services) is the number of decisions in it."""
+    lots = (
+        Lot.objects.annotate(held=Count("dispositions"))
+        .exclude(units=F("held"))
+        .values_list("code", "units", "held")
+        .order_by("pk")
+    )
+    for code, units, held in lots.iterator():
+        yield f"Lot {code} counts {units} units but holds {held}."
+
+
 def copies_agree_with_their_unit() -> Iterator[str]:
     """The unit's keys a decision and a work order copy so their queues sort and filter alone."""
     unit_keys = ~Q(lpn=F("item__lpn"))
@@ -152,5 +164,6 @@ CHECKS: list[Check] = [
     one_disposition_per_decided_unit,
     refunds_agree_with_policy,
     lots_hold_only_decided_units,
+    lots_count_their_units,
     copies_agree_with_their_unit,
 ]

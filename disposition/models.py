@@ -290,6 +290,10 @@ class Lot(models.Model):
     )
     weight_kg = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     notes = models.TextField(blank=True, max_length=2000)
+    # How many decisions are in the lot, kept by the services that put them in and take them
+    # out (each holds the lot's row lock): counted on every showing, the open-lots queue grew
+    # with its largest lot (4 ms of PostgreSQL for 16,000 units; p95 1.5x from 10k to 1M).
+    units = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-opened_at"]

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,25 +115,38 @@ def _next_lot_code() -> str:
     return f"LOT-{Counter.objects.get(name='lot').value:06d}"
 
 
-def _lot_for(partner: Partner | None, outcome: str) -> Lot | None:
+def _lot_for(partner: Partner | None, outcome: str, *, leaving: int | None = None) -> Lot | None:
     """The open lot a unit decided for this partner and outcome joins, opened now if there is
-    none; None for a unit that goes to a bin. The caller writes it with the decision's row."""
+    none, locked and counting the unit; None for a unit that goes to a bin. The caller writes
+    it with the decision's row.
+
+    `leaving` is the lot the unit's earlier decision is in, which _retire then counts it out
+    of: both are locked in one statement, in id order, so two units re-decided between the
+    same two lots the other way round never each hold the lot the other waits for.
+    """
     if partner is None:
         return None
-    # At most one open lot per partner and outcome (a unique constraint): get(), not first(),
-    # which would build an ordering.
-    try:
-        return Lot.objects.select_for_update().get(
-            partner=partner, outcome=outcome, status=Lot.Status.OPEN
-        )
-    except Lot.DoesNotExist:
-        pass
-    try:
-        with transaction.atomic():
-            return Lot.objects.create(code=_next_lot_code(), partner=partner, outcome=outcome)
-    except IntegrityError:
-        # Another station opened it in the meantime; its row is committed and visible now.
-        return Lot.objects.get(partner=partner, outcome=outcome, status=Lot.Status.OPEN)
+    # At most one open lot per partner and outcome (a unique constraint), so at most two rows.
+    locked = Lot.objects.select_for_update().filter(
+        Q(partner=partner, outcome=outcome, status=Lot.Status.OPEN) | Q(pk=leaving)
+    )
+    lot = next(
+        (
+            lot
+            for lot in locked.order_by("pk")
+            if (lot.partner_id, lot.outcome, lot.status) == (partner.pk, outcome, Lot.Status.OPEN)
+        ),
+        None,
+    )
+    if lot is None:
+        try:
+            with transaction.atomic():
+                lot = Lot.objects.create(code=_next_lot_code(), partner=partner, outcome=outcome)
+        except IntegrityError:
+            # Another station opened it in the meantime; its row is committed and visible now.
+            lot = Lot.objects.get(partner=partner, outcome=outcome, status=Lot.Status.OPEN)
+    Lot.objects.filter(pk=lot.pk).update(units=F("units") + 1)
+    return lot
 
 
 def _queue_repair(disposition: Disposition) -> None:
@@ -155,6 +168,8 @@ def _queue_repair(disposition: Disposition) -> None:
 
 def _retire(disposition: Disposition, status: str, *, also_update: tuple[str, ...] = ()) -> None:
     """Take a decision out of force: out of its lot, and its unstarted work order cancelled."""
+    if disposition.lot_id:
+        Lot.objects.filter(pk=disposition.lot_id).update(units=F("units") - 1)
     disposition.status = status
     disposition.lot = None
     disposition.save(update_fields=["status", "lot", *also_update])
@@ -273,11 +288,12 @@ def decide_disposition(
         )
     else:
         override_reason = override_note = ""
+    # Into its lot in the same INSERT; one waiting for approval joins it once approved.
+    leaving = active.lot_id if active is not None else None
+    lot = None if needs_approval else _lot_for(destination.partner, chosen, leaving=leaving)
     if active is not None:
         # The unit was reopened or re-inspected after its last decision: that one is history.
         _retire(active, Disposition.Status.SUPERSEDED)
-    # Into its lot in the same INSERT; one waiting for approval joins it once approved.
-    lot = None if needs_approval else _lot_for(destination.partner, chosen)
     # No savepoint: the error leaves this function's transaction, which rolls back whole.
     try:
         disposition = Disposition.objects.create(

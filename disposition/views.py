@@ -9,7 +9,6 @@ import csv
 from decimal import Decimal
 
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -341,9 +340,7 @@ def _lots_page(request: HttpRequest, notice: Notice | None, *, status: int = 200
     closed = Lot.objects.filter(status=Lot.Status.CLOSED).select_related("partner")
     context = {
         "outcome": notice,
-        "open_lots": open_lots.annotate(
-            units=Count("dispositions", filter=Q(dispositions__status=Disposition.Status.DECIDED))
-        ).order_by("opened_at"),
+        "open_lots": open_lots.order_by("opened_at"),
         "closed_lots": closed.order_by("-closed_at")[:RECENT_SHOWN],
         "close_form": CloseLotForm(),
     }

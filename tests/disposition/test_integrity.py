@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from disposition import services
-from disposition.models import Disposition, RefundInstruction, RepairOrder
+from disposition.models import Disposition, Lot, RefundInstruction, RepairOrder
 from inspection import services as inspection
 from inspection.models import Inspection
 from returns_desk.models import (
@@ -218,6 +218,13 @@ def test_a_lot_holding_a_unit_that_was_never_sent_there_is_caught(flow):
         f"Lot {lot.code} holds {item.lpn} (in_repair, disposition decided) which does not "
         "belong in it."
     ) in _violations()
+
+
+def test_a_lot_count_that_disagrees_with_its_units_is_caught(flow):
+    lot = flow["open_lot"]
+    Lot.objects.filter(pk=lot.pk).update(units=7)
+
+    assert f"Lot {lot.code} counts 7 units but holds 1." in _violations()
 
 
 def test_closing_a_lot_leaves_out_a_unit_reopened_since(

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from disposition import services
 from disposition.exceptions import LotNotOpen, OverrideInvalid, RepairNotOpen
-from disposition.models import Disposition, Lot, RepairOrder
+from disposition.integrity import lots_count_their_units
+from disposition.models import DefaultDestination, Disposition, Lot, Partner, RepairOrder
 from returns_desk.models import ItemEvent, ReturnItem
 from tests.conftest import client_at_station
 from tests.factories import make_unit_at
@@ -260,3 +261,69 @@ def test_the_lots_and_repairs_pages_write_dates_as_the_rest_of_the_desk_does(
         html = client.get(page).content.decode()
         assert "28 Nov 2026 10:01" in html, page
         assert "28/11/2026" not in html, page
+
+
+def units_in_lots() -> dict[str, int]:
+    return dict(Lot.objects.values_list("outcome", "units"))
+
+
+def test_a_lot_counts_the_units_decided_into_it_until_they_leave(
+    make_inspected, rules, checklist, partner, station, clerk, supervisor, config
+):
+    from inspection import services as inspection
+
+    charity = Partner.objects.create(code="shelter", name="Shelter", kind=Partner.Kind.CHARITY)
+    DefaultDestination.objects.create(outcome="donate", partner=charity)
+    scrap = [make_inspected("X") for _ in range(3)]
+    for item in scrap:
+        services.decide_disposition(item=item, station=station, user=clerk)
+    waiting, _ = services.decide_disposition(
+        item=make_inspected("B", value="250.00"),
+        station=station,
+        user=clerk,
+        outcome="donate",
+        override_reason=Disposition.OverrideReason.CUSTOMER_GOODWILL,
+    )
+    assert units_in_lots() == {"recycle": 3}
+
+    services.approve_override(disposition=waiting, user=supervisor)
+    assert units_in_lots() == {"recycle": 3, "donate": 1}
+
+    # Re-graded A after a reopening: out of the lot, onto the restock shelf.
+    inspection.reopen_unit(item=scrap[0], reason="Works after all", user=supervisor)
+    restocked = reinspect(scrap[0], "A", checklist, station, clerk)
+    services.decide_disposition(item=restocked, station=station, user=clerk)
+    # Decided again to another partner: out of one lot, into the other.
+    inspection.reopen_unit(item=scrap[1], reason="A school asked for it", user=supervisor)
+    services.decide_disposition(
+        item=ReturnItem.objects.get(pk=scrap[1].pk),
+        station=station,
+        user=clerk,
+        outcome="donate",
+        override_reason=Disposition.OverrideReason.CUSTOMER_GOODWILL,
+    )
+    assert units_in_lots() == {"recycle": 1, "donate": 2}
+
+    # Closing leaves a unit reopened since behind, and out of the count.
+    inspection.reopen_unit(item=scrap[2], reason="Check the serial", user=supervisor)
+    services.decide_disposition(item=make_inspected("X"), station=station, user=clerk)
+    services.close_lot(lot=Lot.objects.get(outcome="recycle"), user=supervisor, weight_kg=None)
+    assert units_in_lots() == {"recycle": 1, "donate": 2}
+    assert list(lots_count_their_units()) == []
+
+
+def test_the_open_lots_queue_shows_each_lots_count_without_counting_its_units(
+    client, scrap_lot, supervisor, station
+):
+    client = client_at_station(client, supervisor, station)
+    client.get("/supervisor/queues/open_lots/")
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/supervisor/queues/open_lots/").content.decode()
+
+    assert (
+        f'{scrap_lot.code}</a></td><td >GreenCycle</td><td >Recycle</td><td class="num">2</td>'
+        in page
+    )
+    # The decisions are read for the navigation's counts, but none by the lot they are in.
+    assert not [q for q in queries if '"disposition_disposition"."lot_id"' in q["sql"]]

@@ -238,15 +238,16 @@ def test_the_decide_screen_runs_a_bounded_number_of_queries(
     assert "Refund:" in response.text
 
 
-def test_a_decision_into_a_partners_lot_costs_only_the_lots_lock_more(
+def test_a_decision_into_a_partners_lot_costs_only_the_lots_lock_and_count_more(
     clerk_client, make_inspected, rules, django_assert_max_num_queries
 ):
     for grade in ["A", "C", "X"]:
         clerk_client.post(decide_url(make_inspected(grade)))
     unit = make_inspected("X")
 
-    # As a decision to a bin, plus the lot's lock: the decision is written with its lot.
-    with django_assert_max_num_queries(18):
+    # As a decision to a bin, plus the lot's lock and its count of units: the decision is
+    # written with its lot.
+    with django_assert_max_num_queries(19):
         response = clerk_client.post(decide_url(unit), HTTP_HX_REQUEST="true")
     assert "GreenCycle" in response.text
     decision = Disposition.objects.get(item=unit, status=Disposition.Status.DECIDED)

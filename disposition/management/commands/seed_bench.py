@@ -112,8 +112,13 @@ class Command(BaseCommand):
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"
                 )
+            # The clones' decisions are in the templates' lots, which counted only their own.
+            cursor.execute(
+                f"UPDATE {Lot._meta.db_table} AS lot SET units = (SELECT COUNT(*) FROM"
+                f" {Disposition._meta.db_table} AS decision WHERE decision.lot_id = lot.id)"
+            )
             cursor.execute("ANALYZE")
-        self._timed("sequences and ANALYZE", step)
+        self._timed("sequences, lots' unit counts and ANALYZE", step)
         total = ReturnItem.objects.count()
         self._timed(f"total: {total:,} units", started)
 
