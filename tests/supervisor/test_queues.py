@@ -211,7 +211,10 @@ def test_rows_past_the_sla_stand_out(supervisor_client, station, clerk):
     )
     QueueSLA.objects.create(queue="awaiting_inspection", hours=2)
 
-    assert late_rows(supervisor_client.get(queue_url("awaiting_inspection"))) == [late.lpn]
+    response = supervisor_client.get(queue_url("awaiting_inspection"))
+    assert late_rows(response) == [late.lpn]
+    # The key to the mark above the table, in the mark's own style.
+    assert 'are marked <span class="past-sla-key">⚠ late</span>.' in page(response)
 
 
 def test_a_sites_own_sla_beats_the_default(supervisor_client, station, clerk):
