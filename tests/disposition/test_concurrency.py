@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from disposition import services
-from disposition.models import Disposition, Lot, RefundInstruction
+from disposition.models import DefaultDestination, Disposition, Lot, Partner, RefundInstruction
 from returns_desk.models import Station
 from tests.factories import StationFactory
 
@@ -69,3 +69,38 @@ def test_two_units_for_one_partner_decided_at_once_share_one_open_lot(
 
     assert Lot.objects.filter(status=Lot.Status.OPEN).count() == 1
     assert Disposition.objects.filter(lot__isnull=False).count() == 2
+    assert Lot.objects.get().units == 2
+
+
+def test_two_units_re_decided_between_two_lots_the_other_way_round_both_move(
+    make_inspected, rules, partner, station, clerk, supervisor, config
+):
+    from inspection import services as inspection
+
+    charity = Partner.objects.create(code="shelter", name="Shelter", kind=Partner.Kind.CHARITY)
+    DefaultDestination.objects.create(outcome="donate", partner=charity)
+    goodwill = {
+        "outcome": "donate",
+        "override_reason": Disposition.OverrideReason.CUSTOMER_GOODWILL,
+    }
+    to_recycle, to_donate = make_inspected("X"), make_inspected("X")
+    services.decide_disposition(item=to_recycle, station=station, user=clerk, **goodwill)
+    services.decide_disposition(item=to_donate, station=station, user=clerk)
+    for item in (to_recycle, to_donate):
+        inspection.reopen_unit(item=item, reason="Decided in error", user=supervisor)
+    other = StationFactory(code="INS-02", kind=Station.Kind.INSPECTION)
+
+    # Each leaves the lot the other joins: each locks both lots, in the same order.
+    at_once(
+        lambda: services.decide_disposition(item=to_recycle, station=station, user=clerk),
+        lambda: services.decide_disposition(
+            item=to_donate, station=other, user=supervisor, **goodwill
+        ),
+    )
+
+    in_force = Disposition.objects.filter(status=Disposition.Status.DECIDED)
+    assert dict(in_force.values_list("item", "lot__outcome")) == {
+        to_recycle.pk: "recycle",
+        to_donate.pk: "donate",
+    }
+    assert dict(Lot.objects.values_list("outcome", "units")) == {"recycle": 1, "donate": 1}
