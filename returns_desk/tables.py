@@ -394,7 +394,6 @@ class MomentColumn(tables.Column):
 class UnitRegisterTable(UnitColumns, ListTable):
     """Every unit received, newest first: the list a site reconciles its returns against."""
 
-    cached_relations = UnitColumns.cached_relations
     received_at = MomentColumn(verbose_name=gettext_lazy("Received"))
     serial = CodeColumn(
         accessor="serial_number", verbose_name=gettext_lazy("Serial"), default="", orderable=False
