@@ -491,6 +491,13 @@ def put_away(
     return disposition
 
 
+def _lock_units(pks) -> dict[int, ReturnItem]:
+    """The units, each read once and locked, in id order; by id."""
+    # At tens of thousands of units a second read of each was seconds.
+    units = ReturnItem.objects.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")
+    return {unit.pk: unit for unit in units}
+
+
 @transaction.atomic
 def close_lot(
     *,
@@ -505,19 +512,18 @@ def close_lot(
     A unit a supervisor reopened since it joined the lot stays behind, out of the lot.
     Raises LotNotOpen (already closed, or empty).
     """
+    # Its units first and the lot after, the order a decision locks them in (its unit, then
+    # the lot it joins or leaves): with the lot first, closing it while a reopened unit of it
+    # was being re-decided deadlocked.
+    in_force = Disposition.objects.filter(lot=lot, status=Disposition.Status.DECIDED)
+    locked = _lock_units(in_force.filter(lot__status=Lot.Status.OPEN).values("item_id"))
     lot = Lot.objects.select_for_update(of=("self",)).select_related("partner").get(pk=lot.pk)
     if lot.status != Lot.Status.OPEN:
         raise LotNotOpen(_("Lot %(code)s is already closed.") % {"code": lot.code})
-    members = list(
-        Disposition.objects.filter(lot=lot, status=Disposition.Status.DECIDED).order_by("pk")
-    )
-    # Each unit read once, locked: at tens of thousands of units a second read was seconds.
-    locked = {
-        item.pk: item
-        for item in ReturnItem.objects.select_for_update(of=("self",))
-        .filter(pk__in=[disposition.item_id for disposition in members])
-        .order_by("pk")
-    }
+    # Read again under the lot's lock: a decision may have joined or left it in the meantime.
+    members = list(in_force.order_by("pk"))
+    # A unit that joined is free again: its decision held the lot until it committed.
+    locked |= _lock_units({disposition.item_id for disposition in members} - locked.keys())
     dispositions = []
     for disposition in members:
         disposition.item = locked[disposition.item_id]
@@ -530,7 +536,7 @@ def close_lot(
     if not dispositions:
         raise LotNotOpen(_("Lot %(code)s is empty: there is nothing to ship.") % {"code": lot.code})
     move_items(
-        [item for item in locked.values() if item.status in SHIPPABLE],
+        [disposition.item for disposition in dispositions],
         to_status=Status.CLOSED,
         action="shipped_in_lot",
         user=user,

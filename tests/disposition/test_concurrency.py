@@ -1,6 +1,7 @@
 """Two stations deciding at the same moment: row locks and constraints let one decision through."""
 
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -104,3 +105,45 @@ def test_two_units_re_decided_between_two_lots_the_other_way_round_both_move(
         to_donate.pk: "donate",
     }
     assert dict(Lot.objects.values_list("outcome", "units")) == {"recycle": 1, "donate": 1}
+
+
+def test_closing_a_lot_while_a_reopened_unit_of_it_is_re_decided_both_go_through(
+    make_inspected, rules, station, clerk, supervisor, config, monkeypatch
+):
+    from inspection import services as inspection
+
+    charity = Partner.objects.create(code="shelter", name="Shelter", kind=Partner.Kind.CHARITY)
+    DefaultDestination.objects.create(outcome="donate", partner=charity)
+    shipped, re_decided = make_inspected("X"), make_inspected("X")
+    for item in (shipped, re_decided):
+        services.decide_disposition(item=item, station=station, user=clerk)
+    lot = Lot.objects.get()
+    inspection.reopen_unit(item=re_decided, reason="Decided in error", user=supervisor)
+    other = StationFactory(code="INS-02", kind=Station.Kind.INSPECTION)
+
+    # The decision holds its unit and waits before taking the lots; the close starts inside
+    # that wait. With the lot locked before its units, each then waited for the other.
+    lot_for = services._lot_for
+    monkeypatch.setattr(services, "_lot_for", lambda *a, **kw: time.sleep(0.4) or lot_for(*a, **kw))
+
+    def close_after_the_decision_took_its_unit():
+        time.sleep(0.1)
+        return services.close_lot(lot=lot, user=supervisor, weight_kg=None)
+
+    decided, closed = at_once(
+        lambda: services.decide_disposition(
+            item=re_decided,
+            station=other,
+            user=supervisor,
+            outcome="donate",
+            override_reason=Disposition.OverrideReason.CUSTOMER_GOODWILL,
+        ),
+        close_after_the_decision_took_its_unit,
+    )
+
+    assert decided is not None and closed is not None, "one of them failed: see its traceback"
+    shipped.refresh_from_db()
+    assert shipped.status == "closed"
+    assert closed.status == Lot.Status.CLOSED
+    in_force = Disposition.objects.get(item=re_decided, status=Disposition.Status.DECIDED)
+    assert (in_force.lot.outcome, in_force.lot.status) == ("donate", Lot.Status.OPEN)
