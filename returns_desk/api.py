@@ -2,7 +2,8 @@
 
 Every request carries `Authorization: Bearer rd_...` (keys are made in the admin). Errors are
 JSON `{"detail": ..., "errors": {field: [messages]}}`: 400 invalid input, 401 unknown or
-revoked key, 403 a read key writing, 404 unknown RMA or unit, 409 a number already taken,
+revoked key, 403 a read key writing, 404 unknown RMA or unit, 409 a number already taken (or
+a write that met another at the same rows: nothing was saved, send it again),
 413 a body over DATA_UPLOAD_MAX_MEMORY_SIZE, 422 a reused Idempotency-Key with another body.
 The API is token-authenticated, so it is exempt from CSRF and from the login the screens need.
 """
@@ -20,7 +21,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -32,6 +33,7 @@ from pydantic import AfterValidator, StringConstraints
 from . import apikeys, services
 from .exceptions import DomainError, RmaConflict
 from .facts import unit_facts
+from .middleware import lost_a_race
 from .models import (
     ApiKey,
     Channel,
@@ -312,6 +314,20 @@ def http_error(request, exc: HttpError):
 @api.exception_handler(DomainError)
 def domain_error(request, exc: DomainError):
     return api.create_response(request, {"detail": exc.message}, status=exc.status)
+
+
+@api.exception_handler(OperationalError)
+def lost_race(request, exc: OperationalError):
+    if not lost_a_race(exc):
+        raise exc
+    return api.create_response(
+        request,
+        {
+            "detail": "Another request changed the same records at that moment; nothing was saved. "
+            "Send it again (with the same Idempotency-Key, if it had one)."
+        },
+        status=409,
+    )
 
 
 def _resolve_lines(payload: RmaIn) -> list[services.NewLine]:

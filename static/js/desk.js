@@ -35,7 +35,7 @@
   }
 
   // The words come from the page (data-unreachable, data-failed), in the clerk's language.
-  function showNetworkError(message) {
+  function showFailure(message) {
     var box = document.getElementById("network-error");
     if (!box) return;
     box.textContent = message;
@@ -56,11 +56,21 @@
   });
 
   document.body.addEventListener("htmx:sendError", function () {
-    showNetworkError(document.getElementById("network-error").dataset.unreachable);
+    showFailure(document.getElementById("network-error").dataset.unreachable);
   });
   document.body.addEventListener("htmx:responseError", function (event) {
     var box = document.getElementById("network-error");
-    showNetworkError(box.dataset.failed + " (HTTP " + event.detail.xhr.status + ")");
+    showFailure(box.dataset.failed + " (HTTP " + event.detail.xhr.status + ")");
+  });
+  // A write that met another station's at the same rows: the server says so and swaps nothing,
+  // so the code is still in the field: selected, the next scan replaces it and Enter retries it.
+  document.body.addEventListener("requestFailed", function (event) {
+    showFailure(event.detail.message);
+    var field = document.querySelector("[data-scan-field]");
+    if (field) {
+      field.focus();
+      field.select();
+    }
   });
 
   document.addEventListener("click", function (event) {

@@ -56,3 +56,39 @@ def test_clerk_receives_two_units_by_keyboard_and_sees_an_unknown_code_refused(p
         ("LPN-00000001", "AP-JKT-M"),
         ("LPN-00000002", "AP-TEE-S"),
     ]
+
+
+def test_a_scan_that_lost_a_race_is_said_aloud_and_the_clerk_scans_again(
+    page, live_server, monkeypatch
+):
+    import psycopg
+
+    from returns_desk import services
+    from tests.returns_desk.helpers import raising
+
+    station = StationFactory(code="RCV-01")
+    clara = UserFactory(username="clara", role="clerk")
+    rma = make_rma((ProductFactory(sku="AP-JKT-M", name="Rain jacket M"), 1), number="RMA-200001")
+    services.receive_parcel(code=rma.number, station=station, user=clara)
+    log_in(page, live_server, "clara")
+    choose_station(page, "LON · RCV-01")
+
+    with monkeypatch.context() as patched:
+        # The live server runs in this process: its next scan meets a deadlock in its transaction.
+        patched.setattr(
+            services, "record_event", raising("deadlock", psycopg.errors.DeadlockDetected())
+        )
+        scan(page, "AP-JKT-M")
+        alert = page.locator("#network-error")
+        expect(alert).to_be_visible()
+        expect(alert).to_have_text(
+            "Another station changed this at the same moment, so nothing was saved. Try again."
+        )
+        expect(alert).to_have_class("outcome outcome-error")
+        expect(page.get_by_label("Scan a unit")).to_be_focused()
+        assert not ReturnItem.objects.exists()
+
+    scan(page, "AP-JKT-M")
+    expect(page.locator(".lpn-label")).to_contain_text("LPN-00000001")
+    expect(alert).to_be_hidden()
+    assert ReturnItem.objects.get().product.sku == "AP-JKT-M"

@@ -3,12 +3,13 @@
 import json
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.utils import timezone
 
 from returns_desk import apikeys, services
 from returns_desk.facts import register_unit_facts, unregister_unit_facts
-from returns_desk.models import ApiKey, IdempotencyRecord, ReturnAuthorization
+from returns_desk.models import ApiKey, IdempotencyRecord, ReturnAuthorization, TrackingNumber
 from tests.factories import (
     PolicyFactory,
     ProductFactory,
@@ -17,6 +18,7 @@ from tests.factories import (
     make_rma,
     open_parcel,
 )
+from tests.returns_desk.helpers import raising
 
 pytestmark = pytest.mark.django_db
 
@@ -332,3 +334,25 @@ def test_the_openapi_document_describes_every_endpoint_and_error(client):
     for operation in operations.values():
         assert {"400", "401", "403", "404"} <= set(operation["responses"])
     assert {"201", "409", "413", "422"} <= set(operations["/api/v1/rmas", "post"]["responses"])
+
+
+def test_a_write_that_lost_a_race_is_409_and_the_same_idempotent_request_then_succeeds(
+    client, write_key, monkeypatch
+):
+    key = {"HTTP_IDEMPOTENCY_KEY": "order-77"}
+    with monkeypatch.context() as patched:
+        # Fails after the RMA and its lines are written, inside the same transaction.
+        patched.setattr(
+            TrackingNumber.objects,
+            "bulk_create",
+            raising("deadlock", psycopg.errors.DeadlockDetected()),
+        )
+        refused = post(client, write_key, new_rma(), **key)
+
+    assert refused.status_code == 409
+    assert "nothing was saved" in refused.json()["detail"]
+    assert not ReturnAuthorization.objects.exists()
+    assert not IdempotencyRecord.objects.exists()
+
+    assert post(client, write_key, new_rma(), **key).status_code == 201
+    assert ReturnAuthorization.objects.get().number == "RMA-9001"
