@@ -233,7 +233,7 @@ class DispositionSettings(models.Model):
     outcomes_needing_approval = models.JSONField(
         default=list,
         blank=True,
-        help_text=_("Outcome codes an override to which always waits for a supervisor."),
+        help_text=_("Outcome codes for which an override always waits for a supervisor."),
     )
     max_repair_cycles = models.PositiveSmallIntegerField(
         default=2, help_text=_("After this many repairs a unit goes to end of life.")

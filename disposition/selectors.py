@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from inspection.models import Inspection
 from returns_desk.configcache import cached
@@ -225,8 +225,10 @@ def recommend(item: ReturnItem, config: DispositionSettings | None = None) -> Re
             recommendation.outcome = config.end_of_life_outcome
             recommendation.destination = default_destination(config.end_of_life_outcome)
             recommendation.notes.append(
-                gettext(
-                    "Already repaired %(times)s times (the most allowed is %(most)s): end of life."
+                ngettext(
+                    "Already repaired %(times)s time (the most allowed is %(most)s): end of life.",
+                    "Already repaired %(times)s times (the most allowed is %(most)s): end of life.",
+                    recommendation.repairs_done,
                 )
                 % {"times": recommendation.repairs_done, "most": config.max_repair_cycles}
             )

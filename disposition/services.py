@@ -14,11 +14,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from returns_desk import outbox
 from returns_desk.models import Counter, ItemEvent, ReturnItem, Station
 from returns_desk.scanning import canonical
 from returns_desk.services import move_item, move_items, record_event, record_events
+from returns_desk.wording import in_sentence
 
 from . import dashboard
 from .exceptions import (
@@ -257,7 +259,7 @@ def decide_disposition(
     if item.status != Status.INSPECTED:
         raise NotDecidable(
             _("%(lpn)s is %(status)s: only an inspected unit can be given a disposition.")
-            % {"lpn": item.lpn, "status": item.get_status_display().lower()}
+            % {"lpn": item.lpn, "status": in_sentence(item.get_status_display())}
         )
     config = disposition_settings()
     recommendation = recommend(item, config)
@@ -353,9 +355,12 @@ def _check_override(chosen, reason, note, recommendation, config) -> None:
         raise OverrideInvalid(_("With reason 'other', write a note saying why."))
     if chosen in WORKSHOP_OUTCOMES and recommendation.end_of_life:
         raise OverrideInvalid(
-            _(
+            ngettext(
+                "This unit was already repaired %(times)s time, the most allowed: it cannot go to"
+                " the bench again. Pick another outcome.",
                 "This unit was already repaired %(times)s times, the most allowed: it cannot go to"
-                " the bench again. Pick another outcome."
+                " the bench again. Pick another outcome.",
+                recommendation.repairs_done,
             )
             % {"times": recommendation.repairs_done}
         )
@@ -393,7 +398,7 @@ def approve_override(
     if disposition.status != Disposition.Status.AWAITING_APPROVAL:
         raise NotAwaitingApproval(
             _("This override of %(lpn)s is %(status)s: there is nothing to approve.")
-            % {"lpn": item.lpn, "status": disposition.get_status_display().lower()}
+            % {"lpn": item.lpn, "status": in_sentence(disposition.get_status_display())}
         )
     disposition.status = Disposition.Status.DECIDED
     disposition.approval = Disposition.Approval.APPROVED
@@ -436,7 +441,7 @@ def reject_override(
     if disposition.status != Disposition.Status.AWAITING_APPROVAL:
         raise NotAwaitingApproval(
             _("This override of %(lpn)s is %(status)s: there is nothing to reject.")
-            % {"lpn": item.lpn, "status": disposition.get_status_display().lower()}
+            % {"lpn": item.lpn, "status": in_sentence(disposition.get_status_display())}
         )
     disposition.approval = Disposition.Approval.REJECTED
     disposition.approved_by = user
@@ -588,7 +593,7 @@ def complete_repair(
                 "%(lpn)s is %(status)s: only a unit on the bench can be finished. Put it away to"
                 " the bench first."
             )
-            % {"lpn": item.lpn, "status": item.get_status_display().lower()}
+            % {"lpn": item.lpn, "status": in_sentence(item.get_status_display())}
         )
     order.status = RepairOrder.Status.DONE
     order.notes = notes.strip()

@@ -21,6 +21,7 @@ from returns_desk.labels import code128_svg
 from returns_desk.models import ReturnItem
 from returns_desk.stations import stamped, station_required
 from returns_desk.views import Outcome as Notice
+from returns_desk.wording import in_sentence
 
 from . import services
 from .forms import ApprovalForm, CloseLotForm, DecideForm, RepairForm, ScanForm
@@ -186,7 +187,7 @@ def _show_unit(request: HttpRequest, item: ReturnItem) -> HttpResponse:
             "%(lpn)s is %(status)s: it cannot be given a disposition now. Scan a unit that has"
             " been inspected."
         )
-        words = {"lpn": item.lpn, "status": item.get_status_display().lower()}
+        words = {"lpn": item.lpn, "status": in_sentence(item.get_status_display())}
         notice = Notice("error", message % words)
         return _respond(request, item, notice, status=409)
     return _respond(request, item, notice)
@@ -241,7 +242,7 @@ def decide(request: HttpRequest, lpn: str) -> HttpResponse:
             "Override of %(lpn)s to %(outcome)s waits for a supervisor: put the unit on the"
             " approval shelf. Scan the next unit."
         )
-        words = {"lpn": item.lpn, "outcome": disposition.get_chosen_outcome_display().lower()}
+        words = {"lpn": item.lpn, "outcome": in_sentence(disposition.get_chosen_outcome_display())}
         notice = Notice("warning", message % words)
         return _respond(request, item, notice, event="overrideRequested", decided=disposition)
     message = _(

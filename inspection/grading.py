@@ -92,7 +92,7 @@ def mark(criterion: Criterion, raw: str) -> Mark:
         case Kind.TEXT | Kind.SERIAL:
             if len(raw) > MAX_TEXT_LENGTH:
                 raise BadAnswer(
-                    gettext("Keep it under %(max)s characters.") % {"max": MAX_TEXT_LENGTH}
+                    gettext("Use at most %(max)s characters.") % {"max": MAX_TEXT_LENGTH}
                 )
             if not all(char.isprintable() for char in raw):
                 raise BadAnswer(

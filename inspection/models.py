@@ -122,7 +122,9 @@ class GradingCriterion(models.Model):
     )
     min_value = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
     max_value = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
-    unit = models.CharField(max_length=20, blank=True, help_text=_("Measured questions, e.g. %."))
+    unit = models.CharField(
+        max_length=20, blank=True, help_text=_("The unit a measured answer is in, such as mm or kg.")
+    )
 
     class Meta:
         ordering = ["category", "order", "pk"]

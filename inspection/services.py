@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from returns_desk.models import ReturnItem, Station
 from returns_desk.scanning import canonical
 from returns_desk.services import move_item
+from returns_desk.wording import in_sentence
 
 from .exceptions import (
     InspectedElsewhere,
@@ -130,7 +131,7 @@ def start_inspection(*, lpn: str, station: Station, user: AbstractBaseUser) -> I
         return current
     if item.status in REFUSALS:
         raise NotInspectable(
-            REFUSALS[item.status].format(lpn=lpn, status=item.get_status_display().lower())
+            REFUSALS[item.status].format(lpn=lpn, status=in_sentence(item.get_status_display()))
         )
     if not checklist(item):
         category = item.product.category if item.product else _("unknown product")
@@ -339,7 +340,7 @@ def reopen_unit(
     if item.status not in AFTER_DISPOSITION:
         raise NotInspectable(
             _("%(lpn)s is %(status)s: there is nothing to reopen.")
-            % {"lpn": item.lpn, "status": item.get_status_display().lower()}
+            % {"lpn": item.lpn, "status": in_sentence(item.get_status_display())}
         )
     move_item(
         item,

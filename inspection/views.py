@@ -313,7 +313,9 @@ def reopen(request: HttpRequest, lpn: str) -> HttpResponse:
     item = get_object_or_404(ReturnItem, lpn=lpn)
     form = ReopenForm(request.POST)
     if not form.is_valid():
-        message = _("Say why the unit is reopened (the Reason box), then press Reopen again.")
+        message = _(
+            "Say why the unit is reopened (the Reason box), then press the Reopen button again."
+        )
         outcome = Outcome("error", message)
         return _scan_error(request, outcome, 422, reopen_lpn=item.lpn)
     try:

@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext as _
 
+from .wording import in_sentence
+
 
 class DomainError(Exception):
     """A request the desk refuses: `status` is the HTTP answer, `message` what the clerk reads."""
@@ -17,7 +19,11 @@ class InvalidTransition(DomainError):
     def __init__(self, obj, to_status: str):
         super().__init__(
             _("%(object)s is %(status)s and cannot become %(to_status)s.")
-            % {"object": obj, "status": obj.get_status_display().lower(), "to_status": to_status}
+            % {
+                "object": obj,
+                "status": in_sentence(obj.get_status_display()),
+                "to_status": to_status,
+            }
         )
         self.obj = obj
         self.to_status = to_status

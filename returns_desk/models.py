@@ -239,7 +239,11 @@ class ReturnAuthorization(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="rmas")
     policy = models.ForeignKey(ReturnPolicy, on_delete=models.PROTECT, related_name="rmas")
     site = models.ForeignKey(
-        Site, on_delete=models.PROTECT, null=True, blank=True, help_text=_("Where it is expected.")
+        Site,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("The site the return is expected at."),
     )
     order_reference = models.CharField(max_length=40, blank=True, db_index=True)
     customer_name = models.CharField(max_length=200, blank=True)

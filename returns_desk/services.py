@@ -56,6 +56,7 @@ from .models import (
     TrackingNumber,
 )
 from .scanning import canonical
+from .wording import in_sentence
 
 RMA = ReturnAuthorization
 
@@ -147,7 +148,7 @@ def move_item(
     in their own transaction; `also_update` names other fields they changed on the unit.
     """
     if not item.can_move_to(to_status):
-        raise InvalidTransition(item, ReturnItem.Status(to_status).label.lower())
+        raise InvalidTransition(item, in_sentence(ReturnItem.Status(to_status).label))
     from_status = item.status
     item.status = to_status
     item.status_changed_at = timezone.now()
@@ -179,7 +180,7 @@ def move_items(
     """
     for item in items:
         if not item.can_move_to(to_status):
-            raise InvalidTransition(item, ReturnItem.Status(to_status).label.lower())
+            raise InvalidTransition(item, in_sentence(ReturnItem.Status(to_status).label))
     now = timezone.now()
     events = [
         ItemEvent(
@@ -232,8 +233,11 @@ def _move_parcel(
 ):
     if to_status not in Parcel.ALLOWED[Parcel.Status(parcel.status)]:
         raise ParcelNotOpen(
-            _("This parcel is %(status)s; it cannot be %(action)s.")
-            % {"status": parcel.get_status_display().lower(), "action": action}
+            _("This parcel is %(status)s and cannot become %(to_status)s.")
+            % {
+                "status": in_sentence(parcel.get_status_display()),
+                "to_status": in_sentence(Parcel.Status(to_status).label),
+            }
         )
     from_status = parcel.status
     parcel.status = to_status
@@ -337,7 +341,7 @@ def receive_parcel(
                 "RMA %(number)s is %(status)s: nothing can be received against it. Park the parcel"
                 " for a supervisor (F4)."
             )
-            % {"number": rma.number, "status": rma.get_status_display().lower()}
+            % {"number": rma.number, "status": in_sentence(rma.get_status_display())}
         )
     code = canonical(code)
     # The same box scanned again (a double fire, or a second look) is the parcel already here.
@@ -423,7 +427,7 @@ def _lock_open_parcel(parcel: Parcel, station: Station) -> Parcel:
     if parcel.status != Parcel.Status.OPEN:
         raise ParcelNotOpen(
             _("This parcel is %(status)s. Scan the next parcel.")
-            % {"status": parcel.get_status_display().lower()}
+            % {"status": in_sentence(parcel.get_status_display())}
         )
     if parcel.station_id != station.pk:
         raise ParcelNotOpen(_("This parcel is open at another station. Receive its units there."))
@@ -728,7 +732,10 @@ def park_unmatched_parcel(
     except (UnknownCode, AmbiguousCode):
         rma = None
     if rma is not None and rma.status in RMA.RECEIVABLE:
-        raise RmaNotReceivable(f"'{code}' matches RMA {rma.number}, which can be received.")
+        raise RmaNotReceivable(
+            _("'%(code)s' matches RMA %(number)s, which can be received.")
+            % {"code": code, "number": rma.number}
+        )
     existing = (
         Parcel.objects.filter(
             scanned_code=code,
@@ -793,7 +800,10 @@ def choose_policy(*, program: Program, channel: str) -> ReturnPolicy:
     for policy in sorted(policies, key=lambda policy: not policy.channels):
         if not policy.channels or channel in policy.channels:
             return policy
-    raise NoPolicy(f"No active return policy covers {program.name} sold through {channel}.")
+    raise NoPolicy(
+        _("No active return policy covers %(program)s sold through %(channel)s.")
+        % {"program": program.name, "channel": channel}
+    )
 
 
 @transaction.atomic
@@ -818,11 +828,12 @@ def create_rma(
     """
     number = canonical(number)
     if RMA.objects.filter(number=number).exists():
-        raise RmaConflict(f"RMA {number} already exists.")
+        raise RmaConflict(_("RMA %(number)s already exists.") % {"number": number})
     tracking = list(dict.fromkeys(canonical(code) for code in tracking if code.strip()))
     if taken := list(TrackingNumber.objects.filter(number__in=tracking).values_list("number")):
         raise RmaConflict(
-            f"Tracking number {', '.join(code for (code,) in taken)} belongs to another RMA."
+            _("Tracking number %(numbers)s belongs to another RMA.")
+            % {"numbers": ", ".join(code for (code,) in taken)}
         )
     policy = policy or choose_policy(program=program, channel=channel)
     try:
@@ -857,7 +868,9 @@ def create_rma(
             )
     except IntegrityError as error:
         # Only a concurrent create of the same number or tracking number gets here.
-        raise RmaConflict(f"RMA {number} or one of its tracking numbers was just taken.") from error
+        raise RmaConflict(
+            _("RMA %(number)s or one of its tracking numbers was just taken.") % {"number": number}
+        ) from error
     return rma
 
 
@@ -884,7 +897,8 @@ def _lock_exception(
     )
     if exception.status != ReceivingException.Status.OPEN:
         raise ExceptionNotOpen(
-            f"This exception was already resolved: {exception.get_resolution_display().lower()}."
+            _("This exception was already resolved: %(resolution)s.")
+            % {"resolution": in_sentence(exception.get_resolution_display())}
         )
     exception.parcel = parcel
     return parcel, exception
@@ -934,11 +948,11 @@ def _resolve(
         )
 
 
-def _require_parked(parcel: Parcel, what: str) -> None:
+def _require_parked(parcel: Parcel) -> None:
     if parcel.status != Parcel.Status.PARKED:
         raise CannotResolve(
-            f"This parcel is {parcel.get_status_display().lower()}: only a parked parcel can be "
-            f"{what}."
+            _("This parcel is %(status)s: only a parked parcel can be resolved.")
+            % {"status": in_sentence(parcel.get_status_display())}
         )
 
 
@@ -955,12 +969,12 @@ def _link(parcel, rma, *, resolution, reason, user, station) -> Parcel:
     The clerk there sees it on the receiving desk with the RMA's lines and scans its units,
     which then flow on to inspection like any others.
     """
-    _require_parked(parcel, "linked to an RMA")
+    _require_parked(parcel)
     rma = RMA.objects.select_for_update().get(pk=rma.pk)
     if rma.status not in RMA.RECEIVABLE:
         raise RmaNotReceivable(
-            f"RMA {rma.number} is {rma.get_status_display().lower()}: nothing can be received "
-            "against it."
+            _("RMA %(number)s is %(status)s: nothing can be received against it.")
+            % {"number": rma.number, "status": in_sentence(rma.get_status_display())}
         )
     _remember_code(rma, parcel.scanned_code)
     parcel.rma = rma
@@ -1036,7 +1050,7 @@ def create_rma_for_parcel(
     ExceptionNotOpen, CannotResolve, NoPolicy, RmaConflict.
     """
     parcel, _ = _lock_exception(exception, reason)
-    _require_parked(parcel, "given an RMA")
+    _require_parked(parcel)
     if not lines:
         raise CannotResolve("Name at least one product the parcel holds.")
     rma = create_rma(
@@ -1122,7 +1136,7 @@ def _close_exception(exception, *, resolution, action, reason, user, station):
             if e.item_id == exception.item_id
         ]
     else:
-        _require_parked(parcel, ReceivingException.Resolution(resolution).label.lower())
+        _require_parked(parcel)
         items = ReturnItem.objects.filter(parcel=parcel)
         exceptions = _open_exceptions(parcel, parcel_level_only=False)
         parcel.closed_at = timezone.now()

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -36,6 +36,7 @@ from .scanning import BadScan, canonical, parse_scan
 from .supervisor_forms import CreateRmaForm, LinkForm, ResolveForm
 from .tables import ExceptionTable, UnitRegisterTable
 from .views import Outcome as Notice
+from .wording import in_sentence
 
 SUPERVISE = "returns_desk.supervise_returns"
 PER_PAGE = 50
@@ -207,7 +208,7 @@ def _bulk(request: HttpRequest, queue: queues.Queue) -> HttpResponse:
     if action.note_required and not note:
         message = _(
             "Say why (%(action)s) in the Note box: the note goes into each unit's history."
-        ) % {"action": str(action.label).lower()}
+        ) % {"action": in_sentence(action.label)}
         return _render_queue(request, queue, Notice("error", message), status=422)
     rows = list(queue.queryset().filter(pk__in=pks))
     done, refusals = queues.run_bulk(
@@ -216,7 +217,12 @@ def _bulk(request: HttpRequest, queue: queues.Queue) -> HttpResponse:
     gone = len(pks) - len(rows)
     parts = [_("%(action)s: %(done)s done.") % {"action": action.label, "done": done}]
     if gone:
-        parts.append(_("%(gone)s had already left the queue.") % {"gone": gone})
+        parts.append(
+            ngettext(
+                "%(gone)s had already left the queue.", "%(gone)s had already left the queue.", gone
+            )
+            % {"gone": gone}
+        )
     parts += refusals
     level = "success" if done and not (refusals or gone) else "warning" if done else "error"
     response = _render_queue(

@@ -40,6 +40,7 @@ from .models import (
 )
 from .stations import newest, stamped, station_required
 from .tables import attach_configuration
+from .wording import in_sentence
 
 RECEIVE = "returns_desk.receive_returns"
 SUPERVISE = "returns_desk.supervise_returns"
@@ -364,7 +365,7 @@ def receive_exception_unit(request: HttpRequest, pk: int) -> HttpResponse:
         return _error(request, _open_parcel(request), error, form.cleaned_data["code"])
     words = {
         "lpn": item.lpn,
-        "kind": ReceivingException.Kind(form.cleaned_data["kind"]).label.lower(),
+        "kind": in_sentence(ReceivingException.Kind(form.cleaned_data["kind"]).label),
     }
     if created:
         message = _("Labelled %(lpn)s as %(kind)s: put it on the exception shelf.") % words
@@ -408,7 +409,9 @@ def park(request: HttpRequest) -> HttpResponse:
     try:
         if parcel is not None:
             if not reason:
-                message = _("Say why the parcel is parked (the Reason box), then press Park again.")
+                message = _(
+                    "Say why the parcel is parked (the Reason box), then press Park parcel again."
+                )
                 outcome = Outcome("error", message)
                 return _respond(request, parcel, outcome, status=422)
             services.park_parcel(
