@@ -49,6 +49,16 @@ def _no_configuration_cached():
     configcache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request leaves its language active in the thread (the next request's LocaleMiddleware
+    sets its own), so code a test calls directly after a German request would run in German."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session")
 def _role_groups(django_db_setup, django_db_blocker):
     """The role groups data migrations made, their permissions named by natural key."""

@@ -5,9 +5,12 @@ every msgstr rewritten in look-alike letters, compilemessages), so a string left
 shows up as plain English on a screen rendered in that language.
 """
 
+import contextlib
+import gettext
 import os
 import re
 import shutil
+import subprocess
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -34,6 +37,8 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+# What `make messages` leaves out too: no screen shows these files' strings.
+SOURCE_IGNORED = ["tests/*", "bench/*", "docs/*", "media/*", "var/*", "staticfiles/*", "scripts/*"]
 PSEUDO = "qps"  # a private-use language code: no catalogue of Django's own answers to it
 PLAIN = "abcdefghijklmnopqrstuvwxyz"
 LOOKALIKE = "ȧƀċḋėḟġḣïĵķŀṁṅȯṗɋṙṡṫůṿẇẋẏż"
@@ -93,20 +98,31 @@ def pseudo_catalogue(po: str) -> str:
     return "\n\n".join(out) + "\n"
 
 
-@pytest.fixture(scope="module")
-def pseudo_locale(tmp_path_factory) -> Path:
-    """A LOCALE_PATHS directory holding the compiled pseudo-language catalogue."""
+def require_gettext() -> None:
     if not shutil.which("msgfmt"):
         missing = "GNU gettext is missing: apt-get install gettext (scripts/test.sh does)"
         if os.environ.get("CI") == "true":
             pytest.fail(missing)
         pytest.skip(missing)
+
+
+@pytest.fixture(scope="module")
+def pseudo_locale(tmp_path_factory) -> Path:
+    """A LOCALE_PATHS directory holding the compiled pseudo-language catalogue."""
+    require_gettext()
+    # makemessages writes into a locale/ directory it finds in the current one, the project's
+    # own catalogues: it reads the project through links from a directory without one.
+    source = tmp_path_factory.mktemp("source")
+    for entry in Path(django_settings.BASE_DIR).iterdir():
+        if entry.name != "locale":
+            (source / entry.name).symlink_to(entry)
     locale = tmp_path_factory.mktemp("locale")
-    with override_settings(LOCALE_PATHS=[locale]):
+    with override_settings(LOCALE_PATHS=[locale]), contextlib.chdir(source):
         call_command(
             "makemessages",
             locale=[PSEUDO],
-            ignore_patterns=["tests/*", "bench/*", "docs/*", "media/*", "var/*"],
+            symlinks=True,
+            ignore_patterns=SOURCE_IGNORED,
             verbosity=0,
         )
         po = locale / PSEUDO / "LC_MESSAGES" / "django.po"
@@ -268,3 +284,84 @@ def test_amounts_and_dates_follow_the_readers_language(client, floor, language, 
     assert "1,234.50" in english and "3 Nov 2026 10:15" in english
     assert amount in local
     assert date in local
+
+
+# The languages offered besides English, each with its catalogue in locale/.
+SHIPPED = [code for code, _ in django_settings.LANGUAGES if code != django_settings.LANGUAGE_CODE]
+LOCALE = Path(django_settings.BASE_DIR) / "locale"
+
+
+def translations(mo: Path) -> dict:
+    """msgid (with its context, or with its plural form's index) -> msgstr, as gettext reads it."""
+    with mo.open("rb") as file:
+        return {key: text for key, text in gettext.GNUTranslations(file)._catalog.items() if key}
+
+
+def test_german_and_dutch_are_offered_with_their_catalogues():
+    assert SHIPPED == ["de", "nl"]
+    for language in SHIPPED:
+        assert (LOCALE / language / "LC_MESSAGES" / "django.mo").is_file(), language
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_every_string_of_the_screens_is_translated(language, pseudo_locale):
+    source = translations(pseudo_locale / PSEUDO / "LC_MESSAGES" / "django.mo")
+    shipped = translations(LOCALE / language / "LC_MESSAGES" / "django.mo")
+
+    missing = sorted(map(str, source.keys() - {key for key, text in shipped.items() if text}))
+
+    assert missing == [], (
+        f"{len(missing)} strings have no translation in locale/{language}: run `make messages`, "
+        f"translate them in its django.po, then `make compilemessages`. The first: {missing[:15]}"
+    )
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_the_committed_catalogue_is_its_po_compiled(language, tmp_path):
+    require_gettext()
+    po = LOCALE / language / "LC_MESSAGES" / "django.po"
+    # --check-format: a translation must keep every placeholder of its English.
+    subprocess.run(["msgfmt", "--check-format", "-o", tmp_path / "django.mo", po], check=True)
+
+    assert translations(LOCALE / language / "LC_MESSAGES" / "django.mo") == translations(
+        tmp_path / "django.mo"
+    ), f"locale/{language}: django.po changed since it was compiled: `make compilemessages`"
+
+
+@pytest.mark.parametrize(
+    ("language", "scan_field", "nav"),
+    [
+        ("de", "Paket scannen (RMA-, Sendungs- oder Auftragsnummer)", "Wareneingang"),
+        ("nl", "Scan een pakket (RMA-, tracking- of ordernummer)", "Ontvangst"),
+    ],
+)
+def test_a_german_or_dutch_browser_gets_the_desk_in_its_language(
+    client, floor, language, scan_field, nav
+):
+    client_at_station(client, floor["sam"], floor["station"])
+
+    page = client.get("/receiving/", HTTP_ACCEPT_LANGUAGE=language).text
+
+    assert f'<html lang="{language}">' in page
+    assert scan_field in page and nav in page
+    assert "Scan a parcel" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (None, "is received, awaiting inspection: there is no disposition"),
+        ("nl", "heeft status ontvangen, wacht op inspectie"),
+        # German writes its nouns with a capital, inside a sentence too.
+        ("de", "hat den Status „Eingegangen, wartet auf Prüfung“"),
+    ],
+)
+def test_a_status_inside_a_sentence_is_written_as_its_language_writes_it(
+    client, floor, language, said
+):
+    client_at_station(client, floor["sam"], floor["station"])
+    reader = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
+
+    page = client.get(f"/disposition/units/{floor['lpn']}/", **reader).text
+
+    assert f"{floor['lpn']} {said}" in page
