@@ -331,7 +331,7 @@ def test_the_committed_catalogue_is_its_po_compiled(language, tmp_path):
 @pytest.mark.parametrize(
     ("language", "scan_field", "nav"),
     [
-        ("de", "Paket scannen (RMA-, Sendungs- oder Auftragsnummer)", "Wareneingang"),
+        ("de", "Paket scannen (RMA-, Sendungs- oder Bestellnummer)", "Wareneingang"),
         ("nl", "Scan een pakket (RMA-, tracking- of ordernummer)", "Ontvangst"),
     ],
 )
