@@ -49,10 +49,6 @@ def lost_a_race(error: BaseException) -> bool:
     return state in LOST_RACE_STATES or "database is locked" in str(error)
 
 
-def lost_race_message() -> str:
-    return _("Another station changed this at the same moment, so nothing was saved. Try again.")
-
-
 class LostRaceMiddleware:
     """A write that lost a race with another station answers 409 and says so, not a 500.
 
@@ -71,8 +67,10 @@ class LostRaceMiddleware:
             return None
         # Worth watching: each one is a clerk told to repeat a scan.
         logger.warning("%s %s lost a race: %s", request.method, request.path, exception)
-        message = lost_race_message()
-        if getattr(request, "htmx", False):
+        message = _(
+            "Another station changed this at the same moment, so nothing was saved. Try again."
+        )
+        if request.htmx:
             response = HttpResponse(message, status=409, content_type="text/plain; charset=utf-8")
             response["HX-Reswap"] = "none"
             # After the settle, whose handler hides the box this message is shown in.

@@ -34,7 +34,8 @@
     }
   }
 
-  // The words come from the page (data-unreachable, data-failed), in the clerk's language.
+  // In the error box, with the error sound. The words come from the page (data-unreachable,
+  // data-failed) or from the server, in the clerk's language.
   function showFailure(message) {
     var box = document.getElementById("network-error");
     if (!box) return;
