@@ -13,6 +13,8 @@ from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from returns_desk.exceptions import DomainError
 from returns_desk.models import ProductCategory, Program, ReasonCode
@@ -31,7 +33,7 @@ from .models import (
 )
 from .selectors import active_rules
 
-CATCH_ALL_MISSING = (
+CATCH_ALL_MISSING = _(
     "The active rules must end in a catch-all (a rule with no conditions), so that every unit "
     "gets a disposition. Add one with the highest order first."
 )
@@ -90,17 +92,25 @@ class DispositionRuleForm(forms.ModelForm):
 class TryRulesForm(forms.Form):
     """A hypothetical unit, described by what the rules can ask of it."""
 
-    program = forms.ModelChoiceField(Program.objects.all(), required=False)
-    reason = forms.ModelChoiceField(ReasonCode.objects.all(), required=False)
-    grade = forms.CharField(max_length=10, required=False)
-    category = forms.ModelChoiceField(ProductCategory.objects.all(), required=False)
-    critical_failure = forms.BooleanField(required=False)
-    unit_value = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0, initial=0)
-    in_warranty = forms.BooleanField(label="Under warranty", required=False)
-    recall = forms.BooleanField(required=False)
-    days_since_purchase = forms.IntegerField(min_value=0, required=False)
+    program = forms.ModelChoiceField(Program.objects.all(), label=_("Program"), required=False)
+    reason = forms.ModelChoiceField(ReasonCode.objects.all(), label=_("Reason"), required=False)
+    grade = forms.CharField(label=_("Grade"), max_length=10, required=False)
+    category = forms.ModelChoiceField(
+        ProductCategory.objects.all(), label=_("Category"), required=False
+    )
+    critical_failure = forms.BooleanField(label=_("Critical failure"), required=False)
+    unit_value = forms.DecimalField(
+        label=_("Unit value"), max_digits=10, decimal_places=2, min_value=0, initial=0
+    )
+    in_warranty = forms.BooleanField(label=_("Under warranty"), required=False)
+    recall = forms.BooleanField(label=_("Recall"), required=False)
+    days_since_purchase = forms.IntegerField(
+        label=_("Days since purchase"), min_value=0, required=False
+    )
     include_inactive = forms.BooleanField(
-        required=False, help_text="Try draft rules (saved inactive) in their place in the order."
+        label=_("Include inactive"),
+        required=False,
+        help_text=_("Try draft rules (saved inactive) in their place in the order."),
     )
 
     def facts(self) -> rules.Facts:
@@ -132,7 +142,7 @@ class DispositionRuleAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": [("order", "name", "active")]}),
         (
-            "Conditions (leave empty to match any)",
+            _("Conditions (leave empty to match any)"),
             {
                 "fields": [
                     "programs",
@@ -145,7 +155,7 @@ class DispositionRuleAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Result", {"fields": ["outcome", ("destination_bin", "partner"), "refund"]}),
+        (_("Result"), {"fields": ["outcome", ("destination_bin", "partner"), "refund"]}),
     ]
 
     def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
@@ -170,7 +180,11 @@ class DispositionRuleAdmin(admin.ModelAdmin):
             for rule in active_rules().exclude(pk=object_id)
         ]
         if not _ends_in_catch_all(remaining):
-            self.message_user(request, f"Not deleted. {CATCH_ALL_MISSING}", level=messages.ERROR)
+            self.message_user(
+                request,
+                gettext("Not deleted. %(reason)s") % {"reason": CATCH_ALL_MISSING},
+                level=messages.ERROR,
+            )
             return HttpResponseRedirect(
                 reverse("admin:disposition_dispositionrule_change", args=[object_id])
             )
@@ -193,7 +207,7 @@ class DispositionRuleAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Try the rules",
+            "title": _("Try the rules"),
             "form": form,
             "trace": trace,
         }
@@ -217,7 +231,8 @@ class DispositionSettingsForm(forms.ModelForm):
         choices=Outcome.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="An override to one of these always waits for a supervisor.",
+        label=_("Outcomes needing approval"),
+        help_text=_("An override to one of these always waits for a supervisor."),
     )
 
     class Meta:
@@ -256,8 +271,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def _run(modeladmin, request, objects, action, done: str) -> int:
-    """Call a service per object; report refusals one by one, the successes together."""
+def _run(modeladmin, request, objects, action, done) -> int:
+    """Call a service per object; report refusals one by one, the successes together.
+
+    `done` is the success message, an ngettext_lazy with the count named "count".
+    """
     count = 0
     for obj in objects:
         try:
@@ -266,7 +284,7 @@ def _run(modeladmin, request, objects, action, done: str) -> int:
         except DomainError as error:
             modeladmin.message_user(request, f"{obj}: {error.message}", level=messages.ERROR)
     if count:
-        modeladmin.message_user(request, f"{count} {done}.", level=messages.SUCCESS)
+        modeladmin.message_user(request, done % {"count": count}, level=messages.SUCCESS)
     return count
 
 
@@ -286,7 +304,7 @@ class DispositionAdmin(ReadOnlyAdmin):
     list_select_related = ["item", "decided_by"]
     actions = ["approve_overrides"]
 
-    @admin.action(description="Approve the selected overrides", permissions=["supervise"])
+    @admin.action(description=_("Approve the selected overrides"), permissions=["supervise"])
     def approve_overrides(self, request, queryset):
         _run(
             self,
@@ -295,7 +313,7 @@ class DispositionAdmin(ReadOnlyAdmin):
             lambda disposition: services.approve_override(
                 disposition=disposition, user=request.user
             ),
-            "override(s) approved",
+            ngettext_lazy("%(count)s override approved.", "%(count)s overrides approved.", "count"),
         )
 
     def has_supervise_permission(self, request) -> bool:
@@ -318,7 +336,7 @@ class RefundInstructionAdmin(ReadOnlyAdmin):
     list_select_related = ["item"]
     actions = ["export_csv"]
 
-    @admin.action(description="Export released refunds as CSV (marks them exported)")
+    @admin.action(description=_("Export released refunds as CSV (marks them exported)"))
     def export_csv(self, request, queryset):
         try:
             exported = services.export_refunds(refunds=list(queryset), user=request.user)
@@ -370,14 +388,14 @@ class LotAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description="Close the selected lots (record weights on each lot first)")
+    @admin.action(description=_("Close the selected lots (record weights on each lot first)"))
     def close_lots(self, request, queryset):
         _run(
             self,
             request,
             queryset.filter(status=Lot.Status.OPEN),
             lambda lot: services.close_lot(lot=lot, user=request.user, weight_kg=lot.weight_kg),
-            "lot(s) closed",
+            ngettext_lazy("%(count)s lot closed.", "%(count)s lots closed.", "count"),
         )
 
 
@@ -405,7 +423,7 @@ class RepairOrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description="Complete the selected repairs (units go back to inspection)")
+    @admin.action(description=_("Complete the selected repairs (units go back to inspection)"))
     def complete_orders(self, request, queryset):
         _run(
             self,
@@ -414,5 +432,5 @@ class RepairOrderAdmin(admin.ModelAdmin):
             lambda order: services.complete_repair(
                 order=order, user=request.user, notes=order.notes, cost=order.cost
             ),
-            "repair(s) completed",
+            ngettext_lazy("%(count)s repair completed.", "%(count)s repairs completed.", "count"),
         )

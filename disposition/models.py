@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inspection.models import Inspection
 from returns_desk.models import ProductCategory, Program, ReasonCode, ReturnItem, RMALine, Station
@@ -67,20 +68,23 @@ class Partner(models.Model):
         LIQUIDATOR = "liquidator", _("Liquidator")
         REPAIRER = "repairer", _("Repairer")
 
-    code = models.SlugField(max_length=30, unique=True)
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=20, choices=Kind)
-    contact_email = models.EmailField(blank=True)
-    address = models.TextField(blank=True)
+    code = models.SlugField(verbose_name=_("code"), max_length=30, unique=True)
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=Kind)
+    contact_email = models.EmailField(verbose_name=_("contact e-mail"), blank=True)
+    address = models.TextField(verbose_name=_("address"), blank=True)
     licence_number = models.CharField(
+        verbose_name=_("licence number"),
         max_length=60,
         blank=True,
         help_text=_("Waste carrier or treatment permit, printed on certificates of destruction."),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(verbose_name=_("active"), default=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
 
     def __str__(self) -> str:
         return self.name
@@ -97,41 +101,68 @@ class DispositionRule(models.Model):
         YES = "yes", _("Yes")
         NO = "no", _("No")
 
-    order = models.PositiveIntegerField(help_text=_("Lower runs first."))
-    name = models.CharField(max_length=100)
-    active = models.BooleanField(default=True)
-    programs = models.ManyToManyField(Program, blank=True, related_name="+")
-    reasons = models.ManyToManyField(ReasonCode, blank=True, related_name="+")
-    grades = models.CharField(
-        max_length=60, blank=True, help_text=_("Grade codes separated by commas, e.g. A,B.")
+    order = models.PositiveIntegerField(
+        verbose_name=pgettext_lazy("position in a sequence", "order"),
+        help_text=_("Lower runs first."),
     )
-    categories = models.ManyToManyField(ProductCategory, blank=True, related_name="+")
-    critical_failure = models.CharField(max_length=3, choices=Tri, default=Tri.ANY)
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    active = models.BooleanField(verbose_name=_("active"), default=True)
+    programs = models.ManyToManyField(
+        Program, verbose_name=_("programs"), blank=True, related_name="+"
+    )
+    reasons = models.ManyToManyField(
+        ReasonCode, verbose_name=_("reasons"), blank=True, related_name="+"
+    )
+    grades = models.CharField(
+        verbose_name=_("grades"),
+        max_length=60,
+        blank=True,
+        help_text=_("Grade codes separated by commas, e.g. A,B."),
+    )
+    categories = models.ManyToManyField(
+        ProductCategory, verbose_name=_("categories"), blank=True, related_name="+"
+    )
+    critical_failure = models.CharField(
+        verbose_name=_("critical failure"), max_length=3, choices=Tri, default=Tri.ANY
+    )
     min_value = models.DecimalField(
-        "unit value from", max_digits=10, decimal_places=2, null=True, blank=True
+        _("unit value from"), max_digits=10, decimal_places=2, null=True, blank=True
     )
     max_value = models.DecimalField(
-        "unit value below", max_digits=10, decimal_places=2, null=True, blank=True
+        _("unit value below"), max_digits=10, decimal_places=2, null=True, blank=True
     )
-    in_warranty = models.CharField(max_length=3, choices=Tri, default=Tri.ANY)
-    recall = models.CharField(max_length=3, choices=Tri, default=Tri.ANY)
-    min_days = models.PositiveIntegerField("days since purchase from", null=True, blank=True)
-    max_days = models.PositiveIntegerField("days since purchase up to", null=True, blank=True)
-    outcome = models.CharField(max_length=20, choices=Outcome)
+    in_warranty = models.CharField(
+        verbose_name=_("in warranty"), max_length=3, choices=Tri, default=Tri.ANY
+    )
+    recall = models.CharField(verbose_name=_("recall"), max_length=3, choices=Tri, default=Tri.ANY)
+    min_days = models.PositiveIntegerField(_("days since purchase from"), null=True, blank=True)
+    max_days = models.PositiveIntegerField(_("days since purchase up to"), null=True, blank=True)
+    outcome = models.CharField(verbose_name=_("outcome"), max_length=20, choices=Outcome)
     destination_bin = models.CharField(
+        verbose_name=_("destination bin"),
         max_length=30,
         blank=True,
         help_text=_("A location code, e.g. RESTOCK-A. Or pick a partner."),
     )
     partner = models.ForeignKey(
-        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="rules"
+        Partner,
+        verbose_name=_("partner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rules",
     )
     refund = models.CharField(
-        max_length=20, choices=RefundTreatment, default=RefundTreatment.MINUS_FEE
+        verbose_name=_("refund"),
+        max_length=20,
+        choices=RefundTreatment,
+        default=RefundTreatment.MINUS_FEE,
     )
 
     class Meta:
         ordering = ["order", "pk"]
+        verbose_name = _("disposition rule")
+        verbose_name_plural = _("disposition rules")
         constraints = [
             models.CheckConstraint(
                 condition=Q(min_value__isnull=True)
@@ -197,14 +228,23 @@ class DispositionRule(models.Model):
 class DefaultDestination(models.Model):
     """Where an outcome chosen by override goes, since no rule chose it."""
 
-    outcome = models.CharField(max_length=20, choices=Outcome, unique=True)
-    destination_bin = models.CharField(max_length=30, blank=True)
+    outcome = models.CharField(
+        verbose_name=_("outcome"), max_length=20, choices=Outcome, unique=True
+    )
+    destination_bin = models.CharField(verbose_name=_("destination bin"), max_length=30, blank=True)
     partner = models.ForeignKey(
-        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Partner,
+        verbose_name=_("partner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
         ordering = ["outcome"]
+        verbose_name = _("default destination")
+        verbose_name_plural = _("default destinations")
         constraints = [
             models.CheckConstraint(
                 condition=Q(destination_bin="") | Q(partner__isnull=True),
@@ -224,6 +264,7 @@ class DispositionSettings(models.Model):
     """The one row of disposition settings an admin may change (override approval, repairs)."""
 
     override_value_threshold = models.DecimalField(
+        verbose_name=_("override value threshold"),
         max_digits=10,
         decimal_places=2,
         default=Decimal("100.00"),
@@ -231,21 +272,31 @@ class DispositionSettings(models.Model):
         help_text=_("An override of a unit worth more than this waits for a supervisor."),
     )
     outcomes_needing_approval = models.JSONField(
+        verbose_name=_("outcomes needing approval"),
         default=list,
         blank=True,
         help_text=_("Outcome codes for which an override always waits for a supervisor."),
     )
     max_repair_cycles = models.PositiveSmallIntegerField(
-        default=2, help_text=_("After this many repairs a unit goes to end of life.")
+        verbose_name=_("max repair cycles"),
+        default=2,
+        help_text=_("After this many repairs a unit goes to end of life."),
     )
-    end_of_life_outcome = models.CharField(max_length=20, choices=Outcome, default=Outcome.RECYCLE)
+    end_of_life_outcome = models.CharField(
+        verbose_name=_("end-of-life outcome"),
+        max_length=20,
+        choices=Outcome,
+        default=Outcome.RECYCLE,
+    )
     warranty_days = models.PositiveIntegerField(
-        default=365, help_text=_("A unit bought this many days ago or fewer is under warranty.")
+        verbose_name=_("warranty days"),
+        default=365,
+        help_text=_("A unit bought this many days ago or fewer is under warranty."),
     )
 
     class Meta:
-        verbose_name = "disposition settings"
-        verbose_name_plural = "disposition settings"
+        verbose_name = _("disposition settings")
+        verbose_name_plural = _("disposition settings")
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_settings_row")]
 
     def __str__(self) -> str:
@@ -279,24 +330,37 @@ class Lot(models.Model):
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
 
-    code = models.CharField(max_length=20, unique=True, editable=False)
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="lots")
-    outcome = models.CharField(max_length=20, choices=Outcome)
-    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
-    opened_at = models.DateTimeField(default=timezone.now)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    code = models.CharField(verbose_name=_("code"), max_length=20, unique=True, editable=False)
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="lots"
     )
-    weight_kg = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    notes = models.TextField(blank=True, max_length=2000)
+    outcome = models.CharField(verbose_name=_("outcome"), max_length=20, choices=Outcome)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=10, choices=Status, default=Status.OPEN
+    )
+    opened_at = models.DateTimeField(verbose_name=_("opened at"), default=timezone.now)
+    closed_at = models.DateTimeField(verbose_name=_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    weight_kg = models.DecimalField(
+        verbose_name=_("weight (kg)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    notes = models.TextField(verbose_name=_("notes"), blank=True, max_length=2000)
     # How many decisions are in the lot, kept by the services that put them in and take them
     # out (each holds the lot's row lock): counted on every showing, the open-lots queue grew
     # with its largest lot (4 ms of PostgreSQL for 16,000 units; p95 1.5x from 10k to 1M).
-    units = models.PositiveIntegerField(default=0, editable=False)
+    units = models.PositiveIntegerField(verbose_name=_("units"), default=0, editable=False)
 
     class Meta:
         ordering = ["-opened_at"]
+        verbose_name = _("lot")
+        verbose_name_plural = _("lots")
         indexes = [models.Index(fields=["status", "opened_at"], name="lot_status_age")]
         constraints = [
             models.UniqueConstraint(
@@ -326,12 +390,19 @@ class UnitKeys(models.Model):
     own indexes instead of joining every unit of the queue first. check_integrity compares them.
     """
 
-    lpn = models.CharField("LPN", max_length=20, editable=False)
+    lpn = models.CharField(_("LPN"), max_length=20, editable=False)
     program = models.ForeignKey(
-        Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        Program,
+        verbose_name=_("program"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     reason = models.ForeignKey(
         ReasonCode,
+        verbose_name=_("reason"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -340,6 +411,7 @@ class UnitKeys(models.Model):
     )
     unit_station = models.ForeignKey(
         Station,
+        verbose_name=_("unit station"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -386,48 +458,96 @@ class Disposition(UnitKeys):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
 
-    item = models.ForeignKey(ReturnItem, on_delete=models.PROTECT, related_name="dispositions")
-    inspection = models.ForeignKey(
-        Inspection, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    item = models.ForeignKey(
+        ReturnItem, verbose_name=_("item"), on_delete=models.PROTECT, related_name="dispositions"
     )
-    grade_code = models.CharField(max_length=10, blank=True)
+    inspection = models.ForeignKey(
+        Inspection,
+        verbose_name=_("inspection"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    grade_code = models.CharField(verbose_name=_("grade code"), max_length=10, blank=True)
     rule = models.ForeignKey(
-        DispositionRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        DispositionRule,
+        verbose_name=_("rule"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     # The rule's name and its checks as they were: editing the rule set never rewrites history.
-    rule_name = models.CharField(max_length=100, blank=True)
-    explanation = models.JSONField(default=list, blank=True)
-    recommended_outcome = models.CharField(max_length=20, choices=Outcome)
-    chosen_outcome = models.CharField(max_length=20, choices=Outcome)
-    override_reason = models.CharField(max_length=30, choices=OverrideReason, blank=True)
-    override_note = models.CharField(max_length=300, blank=True)
-    status = models.CharField(max_length=20, choices=Status)
-    destination_bin = models.CharField(max_length=30, blank=True)
+    rule_name = models.CharField(verbose_name=_("rule name"), max_length=100, blank=True)
+    explanation = models.JSONField(verbose_name=_("explanation"), default=list, blank=True)
+    recommended_outcome = models.CharField(
+        verbose_name=_("recommended outcome"), max_length=20, choices=Outcome
+    )
+    chosen_outcome = models.CharField(
+        verbose_name=_("chosen outcome"), max_length=20, choices=Outcome
+    )
+    override_reason = models.CharField(
+        verbose_name=_("override reason"), max_length=30, choices=OverrideReason, blank=True
+    )
+    override_note = models.CharField(verbose_name=_("override note"), max_length=300, blank=True)
+    status = models.CharField(verbose_name=_("status"), max_length=20, choices=Status)
+    destination_bin = models.CharField(verbose_name=_("destination bin"), max_length=30, blank=True)
     partner = models.ForeignKey(
-        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="dispositions"
+        Partner,
+        verbose_name=_("partner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dispositions",
     )
     lot = models.ForeignKey(
-        Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="dispositions"
+        Lot,
+        verbose_name=_("lot"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dispositions",
     )
-    refund_treatment = models.CharField(max_length=20, choices=RefundTreatment)
+    refund_treatment = models.CharField(
+        verbose_name=_("refund treatment"), max_length=20, choices=RefundTreatment
+    )
     # Indexed by disposition_station_recent, which leads with it: a one-column index of its own
     # let the planner sort a station's whole history for the desk's recent list.
     station = models.ForeignKey(
-        Station, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        Station,
+        verbose_name=_("station"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    decided_at = models.DateTimeField(default=timezone.now)
-    approval = models.CharField(max_length=10, choices=Approval, blank=True)
+    decided_at = models.DateTimeField(verbose_name=_("decided at"), default=timezone.now)
+    approval = models.CharField(
+        verbose_name=_("approval"), max_length=10, choices=Approval, blank=True
+    )
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    approval_note = models.CharField(max_length=300, blank=True)
+    approved_at = models.DateTimeField(verbose_name=_("approved at"), null=True, blank=True)
+    approval_note = models.CharField(verbose_name=_("approval note"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-decided_at"]
+        verbose_name = _("disposition")
+        verbose_name_plural = _("dispositions")
         permissions = [("decide_disposition", "Can decide where inspected units go")]
         indexes = [
             models.Index(fields=["status", "decided_at"], name="disposition_queue"),
@@ -545,26 +665,49 @@ class RefundInstruction(models.Model):
         Status.EXPORTED: set(),
     }
 
-    item = models.OneToOneField(ReturnItem, on_delete=models.PROTECT, related_name="refund")
-    disposition = models.ForeignKey(Disposition, on_delete=models.PROTECT, related_name="refunds")
-    rma_line = models.ForeignKey(
-        RMALine, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    item = models.OneToOneField(
+        ReturnItem, verbose_name=_("item"), on_delete=models.PROTECT, related_name="refund"
     )
-    treatment = models.CharField(max_length=20, choices=RefundTreatment)
-    price_paid = models.DecimalField(max_digits=10, decimal_places=2)
-    fee_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
-    fee_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
-    fee_waived = models.BooleanField(default=False)
-    deduction_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
-    deduction_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
-    amount = models.DecimalField(max_digits=10, decimal_places=2)
-    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
-    created_at = models.DateTimeField(default=timezone.now)
-    released_at = models.DateTimeField(null=True, blank=True)
-    exported_at = models.DateTimeField(null=True, blank=True)
+    disposition = models.ForeignKey(
+        Disposition, verbose_name=_("disposition"), on_delete=models.PROTECT, related_name="refunds"
+    )
+    rma_line = models.ForeignKey(
+        RMALine,
+        verbose_name=_("RMA line"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    treatment = models.CharField(
+        verbose_name=_("treatment"), max_length=20, choices=RefundTreatment
+    )
+    price_paid = models.DecimalField(verbose_name=_("price paid"), max_digits=10, decimal_places=2)
+    fee_percent = models.DecimalField(
+        verbose_name=_("fee percent"), max_digits=5, decimal_places=2, default=0
+    )
+    fee_amount = models.DecimalField(
+        verbose_name=_("fee amount"), max_digits=10, decimal_places=2, default=0
+    )
+    fee_waived = models.BooleanField(verbose_name=_("fee waived"), default=False)
+    deduction_percent = models.DecimalField(
+        verbose_name=_("deduction percent"), max_digits=5, decimal_places=2, default=0
+    )
+    deduction_amount = models.DecimalField(
+        verbose_name=_("deduction amount"), max_digits=10, decimal_places=2, default=0
+    )
+    amount = models.DecimalField(verbose_name=_("amount"), max_digits=10, decimal_places=2)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=10, choices=Status, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    released_at = models.DateTimeField(verbose_name=_("released at"), null=True, blank=True)
+    exported_at = models.DateTimeField(verbose_name=_("exported at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("refund instruction")
+        verbose_name_plural = _("refund instructions")
         indexes = [
             models.Index(fields=["status", "created_at"], name="refund_status_age"),
             # The dashboard counts today's refunds live, of every status.
@@ -595,27 +738,51 @@ class RepairOrder(UnitKeys):
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled (decision withdrawn)")
 
-    item = models.ForeignKey(ReturnItem, on_delete=models.PROTECT, related_name="repair_orders")
+    item = models.ForeignKey(
+        ReturnItem, verbose_name=_("item"), on_delete=models.PROTECT, related_name="repair_orders"
+    )
     disposition = models.OneToOneField(
-        Disposition, on_delete=models.PROTECT, related_name="repair_order"
+        Disposition,
+        verbose_name=_("disposition"),
+        on_delete=models.PROTECT,
+        related_name="repair_order",
     )
     # The decision's grade, fixed when the order opens, for the repair queue's grade column.
-    grade_code = models.CharField(max_length=10, blank=True, editable=False)
-    kind = models.CharField(max_length=20, choices=[(o, o.label) for o in WORKSHOP_OUTCOMES])
-    cycle = models.PositiveSmallIntegerField(help_text=_("1 for the unit's first repair."))
-    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
-    notes = models.TextField(blank=True, max_length=4000)
-    cost = models.DecimalField(
-        max_digits=10, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    grade_code = models.CharField(
+        verbose_name=_("grade code"), max_length=10, blank=True, editable=False
     )
-    opened_at = models.DateTimeField(default=timezone.now)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(
+        verbose_name=_("kind"), max_length=20, choices=[(o, o.label) for o in WORKSHOP_OUTCOMES]
+    )
+    cycle = models.PositiveSmallIntegerField(
+        verbose_name=_("cycle"), help_text=_("1 for the unit's first repair.")
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=10, choices=Status, default=Status.OPEN
+    )
+    notes = models.TextField(verbose_name=_("notes"), blank=True, max_length=4000)
+    cost = models.DecimalField(
+        verbose_name=_("cost"),
+        max_digits=10,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
+    )
+    opened_at = models.DateTimeField(verbose_name=_("opened at"), default=timezone.now)
+    completed_at = models.DateTimeField(verbose_name=_("completed at"), null=True, blank=True)
     completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("completed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
         ordering = ["opened_at"]
+        verbose_name = _("repair order")
+        verbose_name_plural = _("repair orders")
         indexes = [
             models.Index(fields=["status", "opened_at"], name="repair_queue"),
             models.Index(fields=["lpn", "id"], condition=Q(status="open"), name="repair_lpn"),
@@ -655,13 +822,20 @@ class DashboardDay(models.Model):
     """
 
     site = models.ForeignKey(
-        "returns_desk.Site", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "returns_desk.Site",
+        verbose_name=_("site"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    day = models.DateField()
-    figures = models.JSONField()
-    made_at = models.DateTimeField(default=timezone.now)
+    day = models.DateField(verbose_name=_("day"))
+    figures = models.JSONField(verbose_name=_("figures"))
+    made_at = models.DateTimeField(verbose_name=_("made at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("dashboard day")
+        verbose_name_plural = _("dashboard days")
         constraints = [
             models.UniqueConstraint(
                 fields=["site", "day"], condition=Q(site__isnull=False), name="dashboard_site_day"
@@ -684,12 +858,19 @@ class DashboardHour(models.Model):
     """
 
     site = models.ForeignKey(
-        "returns_desk.Site", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "returns_desk.Site",
+        verbose_name=_("site"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    starts_at = models.DateTimeField()
-    figures = models.JSONField()
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    figures = models.JSONField(verbose_name=_("figures"))
 
     class Meta:
+        verbose_name = _("dashboard hour")
+        verbose_name_plural = _("dashboard hours")
         constraints = [
             models.UniqueConstraint(
                 fields=["site", "starts_at"],

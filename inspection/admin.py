@@ -1,6 +1,7 @@
 """Checklists and grade scales are configured here; inspections are history, read-only."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .forms import GradeInlineFormSet, GradingCriterionForm
 from .models import Answer, ChecklistCategory, Grade, GradeScale, GradingCriterion, Inspection
@@ -15,7 +16,7 @@ class GradingCriterionInline(admin.StackedInline):
         (None, {"fields": [("order", "question", "kind"), "help_text"]}),
         (None, {"fields": [("weight", "critical", "required", "active", "program")]}),
         (
-            "Kind settings",
+            _("Kind settings"),
             {"fields": ["scale_max", "options", ("min_value", "max_value", "unit")]},
         ),
     ]

@@ -106,7 +106,7 @@ def mark(criterion: Criterion, raw: str) -> Mark:
                     return _earned(serial, Decimal(serial == criterion.expected_serial))
                 return Mark(serial, None)
             return Mark(raw, None)
-    raise BadAnswer(f"Unknown kind of question: {criterion.kind}.")
+    raise BadAnswer(gettext("Unknown kind of question: %(kind)s.") % {"kind": criterion.kind})
 
 
 def _whole_number(raw: str, low: int, high: int, message: str) -> int:

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from returns_desk.models import ProductCategory, Program, ReturnItem, Station
 
@@ -22,12 +23,15 @@ from .grading import Kind
 
 
 class GradeScale(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(verbose_name=_("name"), max_length=100, unique=True)
     is_default = models.BooleanField(
-        default=False, help_text=_("Used for every category that has no scale of its own.")
+        verbose_name=_("is default"),
+        default=False,
+        help_text=_("Used for every category that has no scale of its own."),
     )
     category = models.OneToOneField(
         ProductCategory,
+        verbose_name=_("category"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -37,6 +41,8 @@ class GradeScale(models.Model):
 
     class Meta:
         ordering = ["-is_default", "name"]
+        verbose_name = _("grade scale")
+        verbose_name_plural = _("grade scales")
         constraints = [
             models.UniqueConstraint(
                 fields=["is_default"], condition=Q(is_default=True), name="one_default_grade_scale"
@@ -56,26 +62,32 @@ class GradeScale(models.Model):
 
 
 class Grade(models.Model):
-    scale = models.ForeignKey(GradeScale, on_delete=models.CASCADE, related_name="grades")
-    code = models.CharField(max_length=10, help_text=_("e.g. A"))
-    name = models.CharField(max_length=60, help_text=_("e.g. like new"))
+    scale = models.ForeignKey(
+        GradeScale, verbose_name=_("scale"), on_delete=models.CASCADE, related_name="grades"
+    )
+    code = models.CharField(verbose_name=_("code"), max_length=10, help_text=_("e.g. A"))
+    name = models.CharField(verbose_name=_("name"), max_length=60, help_text=_("e.g. like new"))
     min_score = models.DecimalField(
-        "from score",
+        _("from score"),
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_("The lowest score, 0..100."),
     )
     caps_critical = models.BooleanField(
-        "cap for critical failures",
+        _("cap for critical failures"),
         default=False,
         help_text=_("A unit failing a critical question grades no better than this."),
     )
-    ebay_condition_id = models.CharField("eBay condition ID", max_length=10, blank=True)
-    amazon_condition = models.CharField(max_length=40, blank=True)
+    ebay_condition_id = models.CharField(_("eBay condition ID"), max_length=10, blank=True)
+    amazon_condition = models.CharField(
+        verbose_name=_("Amazon condition"), max_length=40, blank=True
+    )
 
     class Meta:
         ordering = ["scale", "-min_score"]
+        verbose_name = _("grade")
+        verbose_name_plural = _("grades")
         constraints = [
             models.UniqueConstraint(fields=["scale", "code"], name="grade_code_unique_per_scale"),
             models.UniqueConstraint(
@@ -95,40 +107,65 @@ class Grade(models.Model):
 
 
 class GradingCriterion(models.Model):
-    category = models.ForeignKey(ProductCategory, on_delete=models.PROTECT, related_name="criteria")
+    category = models.ForeignKey(
+        ProductCategory,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="criteria",
+    )
     program = models.ForeignKey(
         Program,
+        verbose_name=_("program"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
         help_text=_("Ask only for units returned under this program (e.g. a recall lot check)."),
     )
-    question = models.CharField(max_length=200)
-    help_text = models.CharField(max_length=300, blank=True)
-    kind = models.CharField(max_length=20, choices=Kind, default=Kind.PASS_FAIL)
-    weight = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
-    critical = models.BooleanField(
-        default=False, help_text=_("Failing it caps the grade, whatever the score.")
+    question = models.CharField(verbose_name=_("question"), max_length=200)
+    help_text = models.CharField(verbose_name=_("help text"), max_length=300, blank=True)
+    kind = models.CharField(
+        verbose_name=_("kind"), max_length=20, choices=Kind, default=Kind.PASS_FAIL
     )
-    required = models.BooleanField(default=True)
-    order = models.PositiveIntegerField(default=0)
-    active = models.BooleanField(default=True)
+    weight = models.PositiveSmallIntegerField(
+        verbose_name=_("weight"), default=1, validators=[MinValueValidator(1)]
+    )
+    critical = models.BooleanField(
+        verbose_name=_("critical"),
+        default=False,
+        help_text=_("Failing it caps the grade, whatever the score."),
+    )
+    required = models.BooleanField(verbose_name=_("required"), default=True)
+    order = models.PositiveIntegerField(
+        verbose_name=pgettext_lazy("position in a sequence", "order"), default=0
+    )
+    active = models.BooleanField(verbose_name=_("active"), default=True)
     scale_max = models.PositiveSmallIntegerField(
-        "scale top (N)", null=True, blank=True, help_text=_("Scale questions: answers run 0..N.")
+        _("scale top (N)"), null=True, blank=True, help_text=_("Scale questions: answers run 0..N.")
     )
     options = models.JSONField(
-        default=list, blank=True, help_text=_("Choice questions: each option's label and points.")
+        verbose_name=_("options"),
+        default=list,
+        blank=True,
+        help_text=_("Choice questions: each option's label and points."),
     )
-    min_value = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
-    max_value = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    min_value = models.DecimalField(
+        verbose_name=_("min value"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        verbose_name=_("max value"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
     unit = models.CharField(
-        max_length=20, blank=True, help_text=_("The unit a measured answer is in, such as mm or kg.")
+        verbose_name=_("unit"),
+        max_length=20,
+        blank=True,
+        help_text=_("The unit a measured answer is in, such as mm or kg."),
     )
 
     class Meta:
         ordering = ["category", "order", "pk"]
-        verbose_name_plural = "grading criteria"
+        verbose_name = _("grading criterion")
+        verbose_name_plural = _("grading criteria")
         indexes = [
             models.Index(fields=["category", "active", "order"], name="criterion_checklist"),
         ]
@@ -197,30 +234,45 @@ class ChecklistCategory(ProductCategory):
 
     class Meta:
         proxy = True
-        verbose_name = "checklist"
-        verbose_name_plural = "checklists (by product category)"
+        verbose_name = _("checklist")
+        verbose_name_plural = _("checklists (by product category)")
 
 
 class Inspection(models.Model):
-    item = models.ForeignKey(ReturnItem, on_delete=models.PROTECT, related_name="inspections")
-    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="+")
-    inspector = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    item = models.ForeignKey(
+        ReturnItem, verbose_name=_("item"), on_delete=models.PROTECT, related_name="inspections"
     )
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    notes = models.TextField(blank=True, max_length=2000)
-    score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
-    grade = models.ForeignKey(Grade, on_delete=models.PROTECT, null=True, blank=True)
+    station = models.ForeignKey(
+        Station, verbose_name=_("station"), on_delete=models.PROTECT, related_name="+"
+    )
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("inspector"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(verbose_name=_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
+    notes = models.TextField(verbose_name=_("notes"), blank=True, max_length=2000)
+    score = models.DecimalField(
+        verbose_name=_("score"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    grade = models.ForeignKey(
+        Grade, verbose_name=_("grade"), on_delete=models.PROTECT, null=True, blank=True
+    )
     # The grade's code as given, so a renamed grade never rewrites history.
-    grade_code = models.CharField(max_length=10, blank=True)
-    critical_failure = models.BooleanField(default=False)
+    grade_code = models.CharField(verbose_name=_("grade code"), max_length=10, blank=True)
+    critical_failure = models.BooleanField(verbose_name=_("critical failure"), default=False)
     superseded = models.BooleanField(
-        default=False, help_text=_("Replaced by a later inspection of the same unit.")
+        verbose_name=_("superseded"),
+        default=False,
+        help_text=_("Replaced by a later inspection of the same unit."),
     )
 
     class Meta:
         ordering = ["-started_at"]
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
         permissions = [("inspect_returns", "Can inspect and grade units at an inspection station")]
         indexes = [
             models.Index(fields=["station", "finished_at"], name="inspection_station_open"),
@@ -252,21 +304,33 @@ class Inspection(models.Model):
 class Answer(models.Model):
     """One answer, with the criterion as it stood when answered."""
 
-    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="answers")
-    criterion = models.ForeignKey(
-        GradingCriterion, on_delete=models.SET_NULL, null=True, related_name="+"
+    inspection = models.ForeignKey(
+        Inspection, verbose_name=_("inspection"), on_delete=models.CASCADE, related_name="answers"
     )
-    question = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=Kind)
-    weight = models.PositiveSmallIntegerField()
-    critical = models.BooleanField(default=False)
-    value = models.CharField(max_length=200)
-    earned = models.DecimalField(max_digits=7, decimal_places=6, null=True, blank=True)
-    failed = models.BooleanField(default=False)
-    order = models.PositiveIntegerField(default=0)
+    criterion = models.ForeignKey(
+        GradingCriterion,
+        verbose_name=_("criterion"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    question = models.CharField(verbose_name=_("question"), max_length=200)
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=Kind)
+    weight = models.PositiveSmallIntegerField(verbose_name=_("weight"))
+    critical = models.BooleanField(verbose_name=_("critical"), default=False)
+    value = models.CharField(verbose_name=_("value"), max_length=200)
+    earned = models.DecimalField(
+        verbose_name=_("earned"), max_digits=7, decimal_places=6, null=True, blank=True
+    )
+    failed = models.BooleanField(verbose_name=_("failed"), default=False)
+    order = models.PositiveIntegerField(
+        verbose_name=pgettext_lazy("position in a sequence", "order"), default=0
+    )
 
     class Meta:
         ordering = ["inspection", "order", "pk"]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
         constraints = [
             models.UniqueConstraint(
                 fields=["inspection", "criterion"], name="one_answer_per_criterion"
@@ -287,14 +351,20 @@ def photo_path(photo: "Photo", filename: str) -> str:
 
 
 class Photo(models.Model):
-    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(upload_to=photo_path, width_field="width", height_field="height")
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    inspection = models.ForeignKey(
+        Inspection, verbose_name=_("inspection"), on_delete=models.CASCADE, related_name="photos"
+    )
+    image = models.ImageField(
+        verbose_name=_("image"), upload_to=photo_path, width_field="width", height_field="height"
+    )
+    width = models.PositiveIntegerField(verbose_name=_("width"), default=0)
+    height = models.PositiveIntegerField(verbose_name=_("height"), default=0)
+    uploaded_at = models.DateTimeField(verbose_name=_("uploaded at"), default=timezone.now)
 
     class Meta:
         ordering = ["inspection", "uploaded_at", "pk"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
 
     def __str__(self) -> str:
         return self.image.name

@@ -11,6 +11,8 @@ from django.http import FileResponse, HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from . import apikeys, imports, services, webhooks
 from .models import (
@@ -121,18 +123,21 @@ class TrackingInline(admin.TabularInline):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text="UTF-8, comma- or tab-separated.")
+    file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8, comma- or tab-separated."))
     mapping = forms.ModelChoiceField(
         ImportMapping.objects.all(),
+        label=_("Mapping"),
         required=False,
-        empty_label="Our own columns (see the sample file)",
-        help_text="The source the file comes from; add one under Import mappings.",
+        empty_label=_("Our own columns (see the sample file)"),
+        help_text=_("The source the file comes from; add one under Import mappings."),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > IMPORT_MAX_BYTES:
-            raise forms.ValidationError(f"The file is over {IMPORT_MAX_BYTES // 2**20} MB.")
+            raise forms.ValidationError(
+                _("The file is over %(size)s MB.") % {"size": IMPORT_MAX_BYTES // 2**20}
+            )
         return upload
 
 
@@ -179,7 +184,7 @@ class ReturnAuthorizationAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Import RMAs from a CSV file",
+            "title": _("Import RMAs from a CSV file"),
             "form": form,
             "report": report,
             "columns": imports.COLUMNS,
@@ -208,7 +213,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Parcel)
 class ParcelAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "scanned_code", "rma", "station", "status", "is_late", "received_at"]
+    list_display = ["id", "scanned_code", "rma", "station", "status", "is_late", "received_at"]
     list_filter = ["status", "is_late", "station"]
     search_fields = ["scanned_code", "rma__number"]
     list_select_related = ["rma", "station__site"]
@@ -252,13 +257,18 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if raw:
             # Only the hash is stored: this message is the one time anyone sees the key.
             messages.warning(
-                request, f"Copy the key for {obj.name} now; it is not shown again: {raw}"
+                request,
+                gettext("Copy the key for %(name)s now; it is not shown again: %(key)s")
+                % {"name": obj.name, "key": raw},
             )
 
-    @admin.action(description="Revoke the selected keys", permissions=["change"])
+    @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {count} key(s).")
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)s key.", "Revoked %(count)s keys.", count) % {"count": count},
+        )
 
 
 @admin.register(WebhookEndpoint)
@@ -269,17 +279,17 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "created_at", "event_type", "aggregate_key", "fanned_out"]
+    list_display = ["id", "created_at", "event_type", "aggregate_key", "fanned_out"]
     list_filter = ["event_type", "fanned_out"]
     search_fields = ["aggregate_key", "uuid"]
 
 
 class FailingFilter(admin.SimpleListFilter):
-    title = "failures"
+    title = _("failures")
     parameter_name = "failing"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Failed at least once, not delivered")]
+        return [("yes", _("Failed at least once, not delivered"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -311,10 +321,16 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
 
-    @admin.action(description="Replay the selected deliveries", permissions=["change"])
+    @admin.action(description=_("Replay the selected deliveries"), permissions=["change"])
     def replay(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = webhooks.replay(queryset)
-        self.message_user(request, f"Queued {count} delivery(ies) again.")
+        self.message_user(
+            request,
+            ngettext(
+                "Queued %(count)s delivery again.", "Queued %(count)s deliveries again.", count
+            )
+            % {"count": count},
+        )
 
 
 @admin.register(CustomerEmail)
@@ -342,15 +358,23 @@ class CustomerEmailAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
 
-    @admin.action(description="Send again (failed ones)", permissions=["change"])
+    @admin.action(description=_("Send again (failed ones)"), permissions=["change"])
     def send_again(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = services.resend_customer_emails(emails=queryset, user=request.user)
         skipped = queryset.count() - count
-        self.message_user(
-            request,
-            f"Queued {count} failed e-mail(s) again; the worker sends them on its next round."
-            + (f" {skipped} not failed were left as they are." if skipped else ""),
-        )
+        said = ngettext(
+            "Queued %(count)s failed e-mail again; the worker sends it on its next round.",
+            "Queued %(count)s failed e-mails again; the worker sends them on its next round.",
+            count,
+        ) % {"count": count}
+        if skipped:
+            left = ngettext(
+                "%(count)s not failed was left as it is.",
+                "%(count)s not failed were left as they are.",
+                skipped,
+            ) % {"count": skipped}
+            said = f"{said} {left}"
+        self.message_user(request, said)
 
 
 @admin.register(ImportMapping)

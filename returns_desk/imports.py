@@ -47,6 +47,9 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import services
 from .exceptions import DomainError
@@ -166,16 +169,19 @@ def read_rows(data: bytes) -> list[dict[str, str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportFileError("The file is not UTF-8 text. Save it as CSV (UTF-8).") from None
+        raise ImportFileError(_("The file is not UTF-8 text. Save it as CSV (UTF-8).")) from None
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     if not reader.fieldnames:
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     rows = []
     for row in reader:
         if len(rows) == MAX_ROWS:
-            raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows; split it.")
+            raise ImportFileError(
+                _("The file has more than %(max)s rows; split it.")
+                % {"max": number_format(MAX_ROWS, force_grouping=True)}
+            )
         rows.append(row)
     return rows
 
@@ -195,17 +201,27 @@ class _RowReader:
         if match := FLOAT_ID.match(value):
             value = match.group(1)
         if "\x00" in value:
-            self.errors.append(f"{column} holds a NUL character.")
+            self.errors.append(_("%(column)s holds a NUL character.") % {"column": column})
             return ""
-        if len(value) > LIMITS.get(column, 100):
-            self.errors.append(f"{column} is longer than {LIMITS.get(column, 100)} characters.")
+        if len(value) > (most := LIMITS.get(column, 100)):
+            self.errors.append(
+                ngettext(
+                    "%(column)s is longer than %(most)s character.",
+                    "%(column)s is longer than %(most)s characters.",
+                    most,
+                )
+                % {"column": column, "most": most}
+            )
             return ""
         return value
 
     def code(self, column: str) -> str:
         value = self.text(column)
         if not PRINTABLE.match(value):
-            self.errors.append(f"{column} '{value}' has characters a barcode cannot hold.")
+            self.errors.append(
+                _("%(column)s '%(value)s' has characters a barcode cannot hold.")
+                % {"column": column, "value": value}
+            )
             return ""
         return canonical(value)
 
@@ -221,7 +237,9 @@ class _RowReader:
             except ValueError:
                 continue
         if day is None or not EARLIEST <= day <= LATEST:
-            self.errors.append(f"{column} '{value}' is not a date.")
+            self.errors.append(
+                _("%(column)s '%(value)s' is not a date.") % {"column": column, "value": value}
+            )
             return None
         return day
 
@@ -239,12 +257,18 @@ class _RowReader:
         try:
             quantity = int(value)
         except ValueError:
-            self.errors.append(f"quantity '{value}' is not a whole number.")
+            self.errors.append(
+                _("%(column)s '%(value)s' is not a whole number.")
+                % {"column": "quantity", "value": value}
+            )
             return 0
         if self.mapping and self.mapping.negative_quantities:
             quantity = -quantity
         if not 1 <= quantity <= 1_000_000:
-            self.errors.append(f"quantity {value} is not a number of units returned.")
+            self.errors.append(
+                _("%(column)s %(value)s is not a number of units returned.")
+                % {"column": "quantity", "value": value}
+            )
         return quantity
 
     def price(self) -> Decimal:
@@ -254,7 +278,10 @@ class _RowReader:
         except InvalidOperation:
             price = Decimal(-1)
         if not price.is_finite() or not 0 <= price < Decimal("100000000"):
-            self.errors.append(f"price_paid '{value}' is not an amount.")
+            self.errors.append(
+                _("%(column)s '%(value)s' is not an amount.")
+                % {"column": "price_paid", "value": value}
+            )
             return Decimal(0)
         return price.quantize(Decimal("0.01"))
 
@@ -294,7 +321,7 @@ def _plan(
         number = read.code("rma_number")
         for column, value in (("rma_number", number), ("sku", sku)):
             if not value and not read.errors:
-                read.errors.append(f"{column} is empty.")
+                read.errors.append(_("%(column)s is empty.") % {"column": column})
         number = canonical(prefix + number) if number else ""
         raw_reason = read.text("reason")
         line = Line(
@@ -308,7 +335,10 @@ def _plan(
             product_name=read.text("product_name"),
         )
         if line.reason is None:
-            read.errors.append(f"reason '{raw_reason}' is not a reason code or name we know.")
+            read.errors.append(
+                _("%(column)s '%(value)s' is not a reason code or name we know.")
+                % {"column": "reason", "value": raw_reason}
+            )
         plan = plans.get(number)
         if plan is None and number:
             plan = _plan_rma(read, number, line_no, lookups, default_program, default_channel)
@@ -326,16 +356,25 @@ def _plan_rma(read, number, line_no, lookups, default_program, default_channel) 
     program_code = read.text("program") or default_program
     program = lookups.programs.get(program_code)
     if program is None:
-        read.errors.append(f"program '{program_code}' is not an active program code.")
+        read.errors.append(
+            _("%(column)s '%(value)s' is not an active program code.")
+            % {"column": "program", "value": program_code}
+        )
     channel = read.text("channel").lower() or default_channel
     if channel not in Channel.values:
-        read.errors.append(f"channel '{channel}' is not one of {', '.join(Channel.values)}.")
+        read.errors.append(
+            _("%(column)s '%(value)s' is not one of %(choices)s.")
+            % {"column": "channel", "value": channel, "choices": ", ".join(Channel.values)}
+        )
     email = read.text("customer_email")
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            read.errors.append(f"customer_email '{email}' is not an e-mail address.")
+            read.errors.append(
+                _("%(column)s '%(value)s' is not an e-mail address.")
+                % {"column": "customer_email", "value": email}
+            )
     return PlannedRma(
         number=number,
         line=line_no,
@@ -362,11 +401,11 @@ def _products(
         return products
     if not (mapping and mapping.create_unknown_products):
         report.errors.extend(
-            Problem(line.line, f"SKU {sku} is not a product we know.")
+            Problem(line.line, _("SKU %(sku)s is not a product we know.") % {"sku": sku})
             for sku, line in unknown.items()
         )
         return products
-    category, _ = ProductCategory.objects.get_or_create(
+    category, _created = ProductCategory.objects.get_or_create(
         code=IMPORTED_CATEGORY[0], defaults={"name": IMPORTED_CATEGORY[1]}
     )
     # bulk_create skips Product.save(); the SKUs are canonical already.
@@ -393,7 +432,9 @@ def import_rmas(*, data: bytes, mapping: ImportMapping | None, dry_run: bool) ->
     headers = set(rows[0]) if rows else set()
     missing = [columns.get(c, c) for c in REQUIRED if rows and columns.get(c, c) not in headers]
     if missing:
-        raise ImportFileError(f"The file has no column {', '.join(missing)}.")
+        raise ImportFileError(
+            _("The file has no column %(columns)s.") % {"columns": ", ".join(missing)}
+        )
     report = ImportReport(dry_run=dry_run, rows=len(rows))
     with transaction.atomic():
         plans = _plan(rows, mapping, report)

@@ -20,12 +20,16 @@ from .scanning import canonical
 
 
 class Site(models.Model):
-    code = models.SlugField(max_length=20, unique=True)
-    name = models.CharField(max_length=100)
-    time_zone = models.CharField(max_length=50, default="Europe/London")
+    code = models.SlugField(verbose_name=_("code"), max_length=20, unique=True)
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    time_zone = models.CharField(
+        verbose_name=_("time zone"), max_length=50, default="Europe/London"
+    )
 
     class Meta:
         ordering = ["code"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
 
     def __str__(self) -> str:
         return self.name
@@ -37,14 +41,22 @@ class Station(models.Model):
         INSPECTION = "inspection", _("Inspection")
         BOTH = "both", _("Receiving and inspection")
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="stations")
-    code = models.CharField(max_length=20, help_text=_("As printed on the station, e.g. RCV-01."))
-    name = models.CharField(max_length=100, blank=True)
-    kind = models.CharField(max_length=20, choices=Kind, default=Kind.BOTH)
-    active = models.BooleanField(default=True)
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="stations"
+    )
+    code = models.CharField(
+        verbose_name=_("code"),
+        max_length=20,
+        help_text=_("As printed on the station, e.g. RCV-01."),
+    )
+    name = models.CharField(verbose_name=_("name"), max_length=100, blank=True)
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=Kind, default=Kind.BOTH)
+    active = models.BooleanField(verbose_name=_("active"), default=True)
 
     class Meta:
         ordering = ["site__code", "code"]
+        verbose_name = _("station")
+        verbose_name_plural = _("stations")
         constraints = [
             models.UniqueConstraint(fields=["site", "code"], name="station_code_unique_per_site")
         ]
@@ -74,62 +86,78 @@ class Program(models.Model):
         DELIVERY_FAILURE = "delivery_failure", _("Delivery failure (return to sender)")
         END_OF_LIFE = "end_of_life", _("End of life / take-back")
 
-    code = models.SlugField(max_length=30, unique=True)
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=30, choices=Kind)
-    active = models.BooleanField(default=True)
+    code = models.SlugField(verbose_name=_("code"), max_length=30, unique=True)
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    kind = models.CharField(verbose_name=_("kind"), max_length=30, choices=Kind)
+    active = models.BooleanField(verbose_name=_("active"), default=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("program")
+        verbose_name_plural = _("programs")
 
     def __str__(self) -> str:
         return self.name
 
 
 class ReasonCode(models.Model):
-    code = models.SlugField(max_length=30, unique=True)
-    name = models.CharField(max_length=100)
-    description = models.TextField(blank=True)
-    active = models.BooleanField(default=True)
+    code = models.SlugField(verbose_name=_("code"), max_length=30, unique=True)
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    description = models.TextField(verbose_name=_("description"), blank=True)
+    active = models.BooleanField(verbose_name=_("active"), default=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("reason code")
+        verbose_name_plural = _("reason codes")
 
     def __str__(self) -> str:
         return self.name
 
 
 class ProductCategory(models.Model):
-    code = models.SlugField(max_length=30, unique=True)
-    name = models.CharField(max_length=100)
+    code = models.SlugField(verbose_name=_("code"), max_length=30, unique=True)
+    name = models.CharField(verbose_name=_("name"), max_length=100)
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "product categories"
+        verbose_name = _("product category")
+        verbose_name_plural = _("product categories")
 
     def __str__(self) -> str:
         return self.name
 
 
 class Product(models.Model):
-    sku = models.CharField("SKU", max_length=40, unique=True)
+    sku = models.CharField(_("SKU"), max_length=40, unique=True)
     gtin = models.CharField(
-        "GTIN / EAN",
+        _("GTIN / EAN"),
         max_length=14,
         blank=True,
         db_index=True,
         help_text=_("The retail barcode, so a clerk can scan the box instead of typing the SKU."),
     )
-    name = models.CharField(max_length=200)
-    category = models.ForeignKey(ProductCategory, on_delete=models.PROTECT, related_name="products")
-    unit_value = models.DecimalField(max_digits=10, decimal_places=2, default=0)
-    serialised = models.BooleanField(
-        default=False, help_text=_("Each unit carries a serial number that must be captured.")
+    name = models.CharField(verbose_name=_("name"), max_length=200)
+    category = models.ForeignKey(
+        ProductCategory,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="products",
     )
-    weight_grams = models.PositiveIntegerField(null=True, blank=True)
+    unit_value = models.DecimalField(
+        verbose_name=_("unit value"), max_digits=10, decimal_places=2, default=0
+    )
+    serialised = models.BooleanField(
+        verbose_name=_("serialised"),
+        default=False,
+        help_text=_("Each unit carries a serial number that must be captured."),
+    )
+    weight_grams = models.PositiveIntegerField(verbose_name=_("weight (g)"), null=True, blank=True)
 
     class Meta:
         ordering = ["sku"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         constraints = [
             models.CheckConstraint(
                 condition=Q(unit_value__gte=0), name="product_value_not_negative"
@@ -165,43 +193,59 @@ class ReturnPolicy(models.Model):
         ACCEPT_AND_FLAG = "accept", _("Accept and flag")
         HOLD = "hold", _("Hold for a supervisor")
 
-    name = models.CharField(max_length=100, unique=True)
-    programs = models.ManyToManyField(Program, related_name="policies")
+    name = models.CharField(verbose_name=_("name"), max_length=100, unique=True)
+    programs = models.ManyToManyField(Program, verbose_name=_("programs"), related_name="policies")
     categories = models.ManyToManyField(
         ProductCategory,
+        verbose_name=_("categories"),
         blank=True,
         related_name="policies",
         help_text=_("Empty means every category."),
     )
     channels = models.JSONField(
-        default=list, blank=True, help_text=_("Channel codes covered; empty means every channel.")
+        verbose_name=_("channels"),
+        default=list,
+        blank=True,
+        help_text=_("Channel codes covered; empty means every channel."),
     )
     window_days = models.PositiveIntegerField(
-        default=30, help_text=_("Days from issue in which the parcel must arrive.")
+        verbose_name=_("window days"),
+        default=30,
+        help_text=_("Days from issue in which the parcel must arrive."),
     )
-    restocking_fee_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    restocking_fee_percent = models.DecimalField(
+        verbose_name=_("restocking fee percent"), max_digits=5, decimal_places=2, default=0
+    )
     fee_waived_for = models.ManyToManyField(
         ReasonCode,
+        verbose_name=_("fee waived for"),
         blank=True,
         related_name="+",
         help_text=_("Reasons for which no restocking fee is charged (e.g. defect)."),
     )
     late_arrival = models.CharField(
-        max_length=10, choices=LateArrival, default=LateArrival.ACCEPT_AND_FLAG
+        verbose_name=_("late arrival"),
+        max_length=10,
+        choices=LateArrival,
+        default=LateArrival.ACCEPT_AND_FLAG,
     )
     grade_deductions = models.JSONField(
+        verbose_name=_("grade deductions"),
         default=dict,
         blank=True,
         help_text=_('Percent of the price paid kept back per grade, e.g. {"B": "10", "C": "25"}.'),
     )
     rma_required = models.BooleanField(
-        default=True, help_text=_("Parcels without an authorisation go to the exception queue.")
+        verbose_name=_("RMA required"),
+        default=True,
+        help_text=_("Parcels without an authorisation go to the exception queue."),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(verbose_name=_("active"), default=True)
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "return policies"
+        verbose_name = _("return policy")
+        verbose_name_plural = _("return policies")
         constraints = [
             models.CheckConstraint(
                 condition=Q(restocking_fee_percent__gte=0) & Q(restocking_fee_percent__lte=100),
@@ -235,33 +279,46 @@ class ReturnAuthorization(models.Model):
 
     RECEIVABLE = {Status.AUTHORISED, Status.PARTIALLY_RECEIVED, Status.RECEIVED, Status.EXPIRED}
 
-    number = models.CharField("RMA number", max_length=40, unique=True)
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="rmas")
-    policy = models.ForeignKey(ReturnPolicy, on_delete=models.PROTECT, related_name="rmas")
+    number = models.CharField(_("RMA number"), max_length=40, unique=True)
+    program = models.ForeignKey(
+        Program, verbose_name=_("program"), on_delete=models.PROTECT, related_name="rmas"
+    )
+    policy = models.ForeignKey(
+        ReturnPolicy, verbose_name=_("policy"), on_delete=models.PROTECT, related_name="rmas"
+    )
     site = models.ForeignKey(
         Site,
+        verbose_name=_("site"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         help_text=_("The site the return is expected at."),
     )
-    order_reference = models.CharField(max_length=40, blank=True, db_index=True)
-    customer_name = models.CharField(max_length=200, blank=True)
-    customer_email = models.EmailField(blank=True)
-    channel = models.CharField(max_length=20, choices=Channel, default=Channel.WEB)
-    purchased_on = models.DateField(null=True, blank=True)
-    issued_on = models.DateField(default=timezone.localdate)
-    expires_on = models.DateField(
-        blank=True, help_text=_("Defaults to issue date + policy window.")
+    order_reference = models.CharField(
+        verbose_name=_("order reference"), max_length=40, blank=True, db_index=True
     )
-    status = models.CharField(max_length=20, choices=Status, default=Status.AUTHORISED)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    customer_name = models.CharField(verbose_name=_("customer name"), max_length=200, blank=True)
+    customer_email = models.EmailField(verbose_name=_("customer e-mail"), blank=True)
+    channel = models.CharField(
+        verbose_name=_("channel"), max_length=20, choices=Channel, default=Channel.WEB
+    )
+    purchased_on = models.DateField(verbose_name=_("purchased on"), null=True, blank=True)
+    issued_on = models.DateField(verbose_name=_("issued on"), default=timezone.localdate)
+    expires_on = models.DateField(
+        verbose_name=_("expires on"),
+        blank=True,
+        help_text=_("Defaults to issue date + policy window."),
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=Status, default=Status.AUTHORISED
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["-issued_on", "number"]
-        verbose_name = "return authorisation (RMA)"
-        verbose_name_plural = "return authorisations (RMAs)"
+        verbose_name = _("return authorisation (RMA)")
+        verbose_name_plural = _("return authorisations (RMAs)")
         indexes = [
             models.Index(fields=["status", "issued_on"], name="rma_status_issued"),
             # A supervisor finds the RMA of an unmatched parcel by the customer's e-mail.
@@ -288,9 +345,18 @@ class ReturnAuthorization(models.Model):
 
 
 class TrackingNumber(models.Model):
-    rma = models.ForeignKey(ReturnAuthorization, on_delete=models.CASCADE, related_name="tracking")
-    carrier = models.CharField(max_length=40, blank=True)
-    number = models.CharField(max_length=60, unique=True)
+    rma = models.ForeignKey(
+        ReturnAuthorization,
+        verbose_name=_("RMA"),
+        on_delete=models.CASCADE,
+        related_name="tracking",
+    )
+    carrier = models.CharField(verbose_name=_("carrier"), max_length=40, blank=True)
+    number = models.CharField(verbose_name=_("number"), max_length=60, unique=True)
+
+    class Meta:
+        verbose_name = _("tracking number")
+        verbose_name_plural = _("tracking numbers")
 
     def __str__(self) -> str:
         return self.number
@@ -301,23 +367,35 @@ class TrackingNumber(models.Model):
 
 
 class RMALine(models.Model):
-    rma = models.ForeignKey(ReturnAuthorization, on_delete=models.CASCADE, related_name="lines")
-    line_no = models.PositiveSmallIntegerField()
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="rma_lines")
-    quantity_expected = models.PositiveIntegerField(default=1)
+    rma = models.ForeignKey(
+        ReturnAuthorization, verbose_name=_("RMA"), on_delete=models.CASCADE, related_name="lines"
+    )
+    line_no = models.PositiveSmallIntegerField(verbose_name=_("line number"))
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="rma_lines"
+    )
+    quantity_expected = models.PositiveIntegerField(verbose_name=_("quantity expected"), default=1)
     quantity_received = models.PositiveIntegerField(
+        verbose_name=_("quantity received"),
         default=0,
         editable=False,
         help_text=_("Units received against this line (kept by receiving)."),
     )
-    serial_number = models.CharField(max_length=60, blank=True, db_index=True)
-    price_paid = models.DecimalField(max_digits=10, decimal_places=2, default=0)
-    reason = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="+")
-    customer_comment = models.TextField(blank=True)
+    serial_number = models.CharField(
+        verbose_name=_("serial number"), max_length=60, blank=True, db_index=True
+    )
+    price_paid = models.DecimalField(
+        verbose_name=_("price paid"), max_digits=10, decimal_places=2, default=0
+    )
+    reason = models.ForeignKey(
+        ReasonCode, verbose_name=_("reason"), on_delete=models.PROTECT, related_name="+"
+    )
+    customer_comment = models.TextField(verbose_name=_("customer comment"), blank=True)
 
     class Meta:
         ordering = ["rma", "line_no"]
-        verbose_name = "RMA line"
+        verbose_name = _("RMA line")
+        verbose_name_plural = _("RMA lines")
         constraints = [
             models.UniqueConstraint(fields=["rma", "line_no"], name="rma_line_no_unique"),
             models.CheckConstraint(
@@ -360,23 +438,41 @@ class Parcel(models.Model):
         OPENED = "opened", _("Opened / resealed")
         NONE = "none", _("No packaging")
 
-    scanned_code = models.CharField(max_length=64)
+    scanned_code = models.CharField(verbose_name=_("scanned code"), max_length=64)
     rma = models.ForeignKey(
-        ReturnAuthorization, on_delete=models.PROTECT, null=True, blank=True, related_name="parcels"
+        ReturnAuthorization,
+        verbose_name=_("RMA"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parcels",
     )
-    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="parcels")
-    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    received_at = models.DateTimeField(default=timezone.now)
-    packaging = models.CharField(max_length=10, choices=Packaging, default=Packaging.INTACT)
-    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
-    is_late = models.BooleanField(default=False)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    station = models.ForeignKey(
+        Station, verbose_name=_("station"), on_delete=models.PROTECT, related_name="parcels"
+    )
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("received by"), on_delete=models.PROTECT
+    )
+    received_at = models.DateTimeField(verbose_name=_("received at"), default=timezone.now)
+    packaging = models.CharField(
+        verbose_name=_("packaging"), max_length=10, choices=Packaging, default=Packaging.INTACT
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=10, choices=Status, default=Status.OPEN
+    )
+    is_late = models.BooleanField(verbose_name=_("is late"), default=False)
+    closed_at = models.DateTimeField(verbose_name=_("closed at"), null=True, blank=True)
     shortages = models.JSONField(
-        default=list, blank=True, help_text=_("Lines still short when the parcel was closed.")
+        verbose_name=_("shortages"),
+        default=list,
+        blank=True,
+        help_text=_("Lines still short when the parcel was closed."),
     )
 
     class Meta:
         ordering = ["-received_at"]
+        verbose_name = _("parcel")
+        verbose_name_plural = _("parcels")
         indexes = [
             models.Index(fields=["station", "status", "-received_at"], name="parcel_station_open"),
             models.Index(fields=["status", "received_at"], name="parcel_status_age"),
@@ -410,19 +506,29 @@ class ReceivingException(models.Model):
         REFUSED = "refused", _("Refused (returned to sender)")
         WRITTEN_OFF = "written_off", _("Written off")
 
-    kind = models.CharField(max_length=20, choices=Kind)
-    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
-    parcel = models.ForeignKey(Parcel, on_delete=models.PROTECT, related_name="exceptions")
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=Kind)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=10, choices=Status, default=Status.OPEN
+    )
+    parcel = models.ForeignKey(
+        Parcel, verbose_name=_("parcel"), on_delete=models.PROTECT, related_name="exceptions"
+    )
     item = models.ForeignKey(
-        "ReturnItem", on_delete=models.PROTECT, null=True, blank=True, related_name="exceptions"
+        "ReturnItem",
+        verbose_name=_("item"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="exceptions",
     )
     # The unit's LPN, the parcel's RMA number and its program, copied when raised (and when a
     # parked parcel is linked to an RMA): the queue sorts and filters by them on its own indexes
     # instead of joining parcels, RMAs and units for every open exception.
-    lpn = models.CharField("LPN", max_length=20, blank=True, editable=False)
-    rma_number = models.CharField("RMA number", max_length=40, blank=True, editable=False)
+    lpn = models.CharField(_("LPN"), max_length=20, blank=True, editable=False)
+    rma_number = models.CharField(_("RMA number"), max_length=40, blank=True, editable=False)
     program = models.ForeignKey(
         Program,
+        verbose_name=_("program"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -430,20 +536,33 @@ class ReceivingException(models.Model):
         related_name="+",
         db_index=False,
     )
-    scanned_code = models.CharField(max_length=64, blank=True)
-    message = models.CharField(max_length=300)
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    station = models.ForeignKey(Station, on_delete=models.PROTECT)
-    raised_at = models.DateTimeField(default=timezone.now)
-    resolution = models.CharField(max_length=20, choices=Resolution, blank=True)
-    resolution_note = models.CharField(max_length=300, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    scanned_code = models.CharField(verbose_name=_("scanned code"), max_length=64, blank=True)
+    message = models.CharField(verbose_name=_("message"), max_length=300)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("raised by"), on_delete=models.PROTECT
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    station = models.ForeignKey(Station, verbose_name=_("station"), on_delete=models.PROTECT)
+    raised_at = models.DateTimeField(verbose_name=_("raised at"), default=timezone.now)
+    resolution = models.CharField(
+        verbose_name=_("resolution"), max_length=20, choices=Resolution, blank=True
+    )
+    resolution_note = models.CharField(
+        verbose_name=_("resolution note"), max_length=300, blank=True
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(verbose_name=_("resolved at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-raised_at"]
+        verbose_name = _("receiving exception")
+        verbose_name_plural = _("receiving exceptions")
         indexes = [
             models.Index(fields=["status", "kind", "raised_at"], name="exception_queue"),
             # The queue lists every open exception by age, whatever its kind or station.
@@ -514,21 +633,40 @@ class ReturnItem(models.Model):
         Status.CLOSED: set(),
     }
 
-    lpn = models.CharField("LPN", max_length=20, unique=True)
-    parcel = models.ForeignKey(Parcel, on_delete=models.PROTECT, related_name="items")
+    lpn = models.CharField(_("LPN"), max_length=20, unique=True)
+    parcel = models.ForeignKey(
+        Parcel, verbose_name=_("parcel"), on_delete=models.PROTECT, related_name="items"
+    )
     rma_line = models.ForeignKey(
-        RMALine, on_delete=models.PROTECT, null=True, blank=True, related_name="items"
+        RMALine,
+        verbose_name=_("RMA line"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
     )
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="items"
+        Product,
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
     )
     # The RMA line's program and reason, copied at receipt: the unit queues filter by them on
     # their own indexes instead of joining lines and RMAs for every unit waiting.
     program = models.ForeignKey(
-        Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        Program,
+        verbose_name=_("program"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     reason = models.ForeignKey(
         ReasonCode,
+        verbose_name=_("reason"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -538,21 +676,35 @@ class ReturnItem(models.Model):
     # The grade of its current (unsuperseded) inspection, blank until graded: written by
     # inspection's services, so the awaiting-disposition queue sorts and filters by grade on its
     # own index instead of joining every waiting unit's inspection.
-    grade_code = models.CharField(max_length=10, blank=True, editable=False)
-    scanned_code = models.CharField(max_length=64)
-    serial_number = models.CharField(max_length=60, blank=True)
-    status = models.CharField(max_length=20, choices=Status, default=Status.RECEIVED)
-    is_late = models.BooleanField(default=False)
-    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="items")
-    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    received_at = models.DateTimeField(default=timezone.now)
-    status_changed_at = models.DateTimeField(default=timezone.now)
+    grade_code = models.CharField(
+        verbose_name=_("grade code"), max_length=10, blank=True, editable=False
+    )
+    scanned_code = models.CharField(verbose_name=_("scanned code"), max_length=64)
+    serial_number = models.CharField(verbose_name=_("serial number"), max_length=60, blank=True)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=Status, default=Status.RECEIVED
+    )
+    is_late = models.BooleanField(verbose_name=_("is late"), default=False)
+    station = models.ForeignKey(
+        Station, verbose_name=_("station"), on_delete=models.PROTECT, related_name="items"
+    )
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("received by"), on_delete=models.PROTECT
+    )
+    received_at = models.DateTimeField(verbose_name=_("received at"), default=timezone.now)
+    status_changed_at = models.DateTimeField(
+        verbose_name=_("status changed at"), default=timezone.now
+    )
     # The one-time token of the scan that created this unit: a scanner or a double click that
     # posts the same scan twice finds this row instead of creating a second unit.
-    scan_token = models.UUIDField(unique=True, null=True, blank=True, editable=False)
+    scan_token = models.UUIDField(
+        verbose_name=_("scan token"), unique=True, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-received_at"]
+        verbose_name = _("return item")
+        verbose_name_plural = _("return items")
         permissions = [
             ("receive_returns", "Can receive parcels and units at a receiving station"),
             ("supervise_returns", "Can review queues and clear exceptions"),
@@ -621,6 +773,7 @@ class ItemEvent(models.Model):
 
     item = models.ForeignKey(
         ReturnItem,
+        verbose_name=_("item"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -629,29 +782,35 @@ class ItemEvent(models.Model):
     )
     parcel = models.ForeignKey(
         Parcel,
+        verbose_name=_("parcel"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="events",
         db_index=False,
     )
-    action = models.CharField(max_length=40)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(verbose_name=_("action"), max_length=40)
+    from_status = models.CharField(verbose_name=_("from status"), max_length=20, blank=True)
+    to_status = models.CharField(verbose_name=_("to status"), max_length=20, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
     station = models.ForeignKey(
         Station,
+        verbose_name=_("station"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
         db_index=False,
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    details = models.JSONField(verbose_name=_("details"), default=dict, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        verbose_name = _("item event")
+        verbose_name_plural = _("item events")
         indexes = [
             models.Index(fields=["item", "created_at"], name="event_item_timeline"),
             models.Index(fields=["parcel", "created_at"], name="event_parcel_timeline"),
@@ -785,8 +944,12 @@ def status_label(value: str) -> str:
 class Counter(models.Model):
     """Named counters (the next LPN), incremented under a row lock so numbers are never reused."""
 
-    name = models.CharField(max_length=40, primary_key=True)
-    value = models.PositiveBigIntegerField(default=0)
+    name = models.CharField(verbose_name=_("name"), max_length=40, primary_key=True)
+    value = models.PositiveBigIntegerField(verbose_name=_("value"), default=0)
+
+    class Meta:
+        verbose_name = _("counter")
+        verbose_name_plural = _("counters")
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
@@ -807,15 +970,23 @@ class QueueSLA(models.Model):
         OPEN_LOTS = "open_lots", _("Open lots")
         REPAIRS = "repairs", _("Repair queue")
 
-    queue = models.CharField(max_length=30, choices=Queue)
+    queue = models.CharField(verbose_name=_("queue"), max_length=30, choices=Queue)
     site = models.ForeignKey(
-        Site, on_delete=models.CASCADE, null=True, blank=True, help_text=_("Empty: every site.")
+        Site,
+        verbose_name=_("site"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        help_text=_("Empty: every site."),
     )
-    hours = models.PositiveIntegerField(help_text=_("Rows older than this are highlighted."))
+    hours = models.PositiveIntegerField(
+        verbose_name=_("hours"), help_text=_("Rows older than this are highlighted.")
+    )
 
     class Meta:
         ordering = ["queue", "site__code"]
-        verbose_name = "queue SLA"
+        verbose_name = _("queue SLA")
+        verbose_name_plural = _("queue SLAs")
         constraints = [
             models.UniqueConstraint(fields=["queue", "site"], name="sla_once_per_queue_site"),
             models.UniqueConstraint(
@@ -841,17 +1012,28 @@ class ApiKey(models.Model):
         READ = "read", _("Read")
         WRITE = "write", _("Read and write")
 
-    name = models.CharField(max_length=100, help_text=_("Which system uses it, e.g. 'Web shop'."))
-    prefix = models.CharField(max_length=16, unique=True, editable=False)
-    hashed_key = models.CharField(max_length=64, editable=False)
-    scope = models.CharField(max_length=10, choices=Scope, default=Scope.READ)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    name = models.CharField(
+        verbose_name=_("name"),
+        max_length=100,
+        help_text=_("Which system uses it, e.g. 'Web shop'."),
+    )
+    prefix = models.CharField(verbose_name=_("prefix"), max_length=16, unique=True, editable=False)
+    hashed_key = models.CharField(verbose_name=_("hashed key"), max_length=64, editable=False)
+    scope = models.CharField(
+        verbose_name=_("scope"), max_length=10, choices=Scope, default=Scope.READ
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(
+        verbose_name=_("last used at"), null=True, blank=True, editable=False
+    )
+    revoked_at = models.DateTimeField(
+        verbose_name=_("revoked at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "API key"
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
 
     def __str__(self) -> str:
         return f"{self.name} (rd_{self.prefix}_…)"
@@ -867,14 +1049,18 @@ class ApiKey(models.Model):
 class IdempotencyRecord(models.Model):
     """The first answer to a create sent with an Idempotency-Key, replayed for its retries."""
 
-    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    api_key = models.ForeignKey(
+        ApiKey, verbose_name=_("API key"), on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(verbose_name=_("key"), max_length=255)
+    request_hash = models.CharField(verbose_name=_("request hash"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(verbose_name=_("status code"))
+    response = models.JSONField(verbose_name=_("response"))
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [
             models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_key_once_per_key")
         ]
@@ -888,23 +1074,27 @@ def new_webhook_secret() -> str:
 
 
 class WebhookEndpoint(models.Model):
-    name = models.CharField(max_length=100)
-    url = models.URLField(max_length=500)
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    url = models.URLField(verbose_name=_("URL"), max_length=500)
     secret = models.CharField(
+        verbose_name=_("secret"),
         max_length=100,
         default=new_webhook_secret,
         help_text=_("Shared secret the receiver checks the HMAC signature with."),
     )
     event_types = models.JSONField(
+        verbose_name=_("event types"),
         default=list,
         blank=True,
         help_text=_('Event types sent, e.g. ["unit.received"]; empty: all.'),
     )
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    active = models.BooleanField(verbose_name=_("active"), default=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
 
     def __str__(self) -> str:
         return self.name
@@ -921,15 +1111,17 @@ class OutboxEvent(models.Model):
     per subscribed endpoint.
     """
 
-    uuid = models.UUIDField(unique=True, editable=False)
-    event_type = models.CharField(max_length=50)
-    aggregate_key = models.CharField(max_length=60)
-    payload = models.JSONField()
-    created_at = models.DateTimeField(default=timezone.now)
-    fanned_out = models.BooleanField(default=False)
+    uuid = models.UUIDField(verbose_name=_("UUID"), unique=True, editable=False)
+    event_type = models.CharField(verbose_name=_("event type"), max_length=50)
+    aggregate_key = models.CharField(verbose_name=_("aggregate key"), max_length=60)
+    payload = models.JSONField(verbose_name=_("payload"))
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    fanned_out = models.BooleanField(verbose_name=_("fanned out"), default=False)
 
     class Meta:
         ordering = ["pk"]
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
         indexes = [
             models.Index(
                 fields=["id"], condition=Q(fanned_out=False), name="outbox_not_fanned_out"
@@ -946,25 +1138,35 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", _("Delivered")
         DEAD = "dead", _("Dead-lettered")
 
-    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(
+        OutboxEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="deliveries"
+    )
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+        WebhookEndpoint,
+        verbose_name=_("endpoint"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
     )
     # Copied from the event so the head-of-line check stays on one indexed table.
-    aggregate_key = models.CharField(max_length=60)
-    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    aggregate_key = models.CharField(verbose_name=_("aggregate key"), max_length=60)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=10, choices=Status, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(verbose_name=_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(verbose_name=_("next attempt at"), default=timezone.now)
     # A worker claims a delivery until this moment; a worker that died lets it lapse.
-    leased_until = models.DateTimeField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(verbose_name=_("leased until"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(verbose_name=_("last attempt at"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(
+        verbose_name=_("last status code"), null=True, blank=True
+    )
+    last_error = models.CharField(verbose_name=_("last error"), max_length=500, blank=True)
+    delivered_at = models.DateTimeField(verbose_name=_("delivered at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-event_id"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["endpoint", "aggregate_key", "event"], name="delivery_order"),
@@ -995,26 +1197,35 @@ class CustomerEmail(models.Model):
         FAILED = "failed", _("Failed")
 
     rma = models.ForeignKey(
-        ReturnAuthorization, on_delete=models.PROTECT, related_name="customer_emails"
+        ReturnAuthorization,
+        verbose_name=_("RMA"),
+        on_delete=models.PROTECT,
+        related_name="customer_emails",
     )
-    event = models.OneToOneField(ItemEvent, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=20, choices=Kind)
-    recipient = models.EmailField()
+    event = models.OneToOneField(
+        ItemEvent, verbose_name=_("event"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=Kind)
+    recipient = models.EmailField(verbose_name=_("recipient"))
     # The language active where the mail was queued (the request's, which the mail was written
     # in when it was sent from the request): the worker's own is only the default.
-    language = models.CharField(max_length=10)
-    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    language = models.CharField(verbose_name=_("language"), max_length=10)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=10, choices=Status, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(verbose_name=_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(verbose_name=_("next attempt at"), default=timezone.now)
     # A worker claims a mail until this moment; a worker that died lets it lapse.
-    leased_until = models.DateTimeField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(verbose_name=_("leased until"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(verbose_name=_("last attempt at"), null=True, blank=True)
+    last_error = models.CharField(verbose_name=_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(verbose_name=_("sent at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-pk"]
+        verbose_name = _("customer e-mail")
+        verbose_name_plural = _("customer e-mails")
         indexes = [
             # The worker's "due" query; sent and failed mails, nearly all of them, stay out of it.
             models.Index(
@@ -1040,41 +1251,64 @@ class ImportMapping(models.Model):
     `columns` maps our column name (see returns_desk/imports.py) to the source's header.
     """
 
-    name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    name = models.CharField(verbose_name=_("name"), max_length=100, unique=True)
+    description = models.TextField(verbose_name=_("description"), blank=True)
     columns = models.JSONField(
-        default=dict, help_text=_('Our column -> their header, e.g. {"sku": "StockCode"}.')
+        verbose_name=_("columns"),
+        default=dict,
+        help_text=_('Our column -> their header, e.g. {"sku": "StockCode"}.'),
     )
     rma_number_prefix = models.CharField(
-        max_length=10, blank=True, help_text=_("Put before the source's number, e.g. 'FBA-'.")
+        verbose_name=_("RMA number prefix"),
+        max_length=10,
+        blank=True,
+        help_text=_("Put before the source's number, e.g. 'FBA-'."),
     )
     negative_quantities = models.BooleanField(
-        default=False, help_text=_("The source writes returned quantities as negative numbers.")
+        verbose_name=_("negative quantities"),
+        default=False,
+        help_text=_("The source writes returned quantities as negative numbers."),
     )
     date_format = models.CharField(
+        verbose_name=_("date format"),
         max_length=40,
         default="%Y-%m-%d",
         help_text=_("strptime format; ISO 8601 is also accepted."),
     )
-    default_program = models.SlugField(max_length=30, default="customer-return")
-    default_channel = models.CharField(max_length=20, choices=Channel, default=Channel.WEB)
+    default_program = models.SlugField(
+        verbose_name=_("default program"), max_length=30, default="customer-return"
+    )
+    default_channel = models.CharField(
+        verbose_name=_("default channel"), max_length=20, choices=Channel, default=Channel.WEB
+    )
     default_reason = models.SlugField(
-        max_length=30, blank=True, help_text=_("Reason code for rows that give none.")
+        verbose_name=_("default reason"),
+        max_length=30,
+        blank=True,
+        help_text=_("Reason code for rows that give none."),
     )
     reason_map = models.JSONField(
-        default=dict, blank=True, help_text=_("The source's reason -> our reason code.")
+        verbose_name=_("reason map"),
+        default=dict,
+        blank=True,
+        help_text=_("The source's reason -> our reason code."),
     )
     non_product_codes = models.JSONField(
+        verbose_name=_("non-product codes"),
         default=list,
         blank=True,
         help_text=_("SKUs that are charges, not goods: reported, not imported."),
     )
     create_unknown_products = models.BooleanField(
-        default=False, help_text=_("Create products for unknown SKUs (named from the file).")
+        verbose_name=_("create unknown products"),
+        default=False,
+        help_text=_("Create products for unknown SKUs (named from the file)."),
     )
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
 
     def __str__(self) -> str:
         return self.name
