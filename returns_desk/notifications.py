@@ -1,4 +1,4 @@
-"""E-mail to the customer when their parcel arrives and when a refund is released.
+"""E-mail to the customer when their parcel arrives and when a refund (or store credit) is released.
 
 `services.record_event` calls `queue_customer_email` for every history event; it writes the
 mail as a CustomerEmail row in the same transaction, so a change that rolls back mails nobody
@@ -13,6 +13,7 @@ CUSTOMER_EMAIL_MAX_ATTEMPTS; an admin can send it again
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -35,6 +36,25 @@ EMAILS = {
     CustomerEmail.Kind.PARCEL_RECEIVED: gettext_lazy("we have received your return"),
     CustomerEmail.Kind.REFUND_RELEASED: gettext_lazy("your refund has been released"),
 }
+STORE_CREDIT_SUBJECT = gettext_lazy("your store credit has been released")
+# The refund treatments (disposition's, in the 'refund_released' event's details) that give the
+# customer money back; store credit is told in its own words. A release of no refund or of a
+# replacement unit tells the commerce system (webhook), not the customer: "your refund of 0.00
+# has been released" is news no one should get.
+MONEY_BACK = {"full", "minus_fee"}
+STORE_CREDIT = "store_credit"
+
+
+def refund_news(details: dict) -> str | None:
+    """What a released refund is to its customer: 'refund', 'store_credit', or None."""
+    if Decimal(details.get("amount") or 0) <= 0:
+        return None
+    treatment = details.get("treatment")
+    if treatment in MONEY_BACK:
+        return "refund"
+    return "store_credit" if treatment == STORE_CREDIT else None
+
+
 # Longer than any SMTP conversation (EMAIL_TIMEOUT bounds each step of it): a worker that dies
 # mid-send lets another take the mail over after this, and none takes it over sooner.
 LEASE = timedelta(minutes=5)
@@ -46,6 +66,8 @@ TROUBLE_WINDOW = timedelta(days=7)
 def queue_customer_email(event: ItemEvent) -> CustomerEmail | None:
     """Write the mail a history event calls for, if any, in the event's transaction."""
     if event.action not in EMAILS:
+        return None
+    if event.action == CustomerEmail.Kind.REFUND_RELEASED and not refund_news(event.details):
         return None
     # The services pass the parcel or unit they locked, with what it names already loaded.
     rma = (event.parcel or event.item.parcel).rma
@@ -80,12 +102,13 @@ def render(email: CustomerEmail) -> EmailMultiAlternatives:
         "rma": rma,
         "product": event.item.product if event.item else None,
         "amount": event.details.get("amount"),
+        "store_credit": refund_news(event.details) == "store_credit",
         "track_url": settings.PUBLIC_BASE_URL.rstrip("/") + reverse("track"),
     }
     with translation.override(email.language):
         subject = _("Return %(number)s: %(subject)s") % {
             "number": rma.number,
-            "subject": EMAILS[email.kind],
+            "subject": (STORE_CREDIT_SUBJECT if context["store_credit"] else EMAILS[email.kind]),
         }
         message = EmailMultiAlternatives(
             subject=subject,

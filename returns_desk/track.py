@@ -14,10 +14,12 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from .models import ItemEvent, ReturnAuthorization
+from .notifications import refund_news
 from .scanning import canonical
 
 # History action -> what the customer reads; every other action stays inside the warehouse.
@@ -27,6 +29,7 @@ CUSTOMER_WORDS = {
     "inspected": _("We inspected {product}."),
     "refund_released": _("Your refund for {product} has been released."),
 }
+STORE_CREDIT_WORDS = _("Store credit for {product} has been released.")
 TIMELINE_MAX = 200
 STATUS_WORDS = {
     ReturnAuthorization.Status.AUTHORISED: _("We are expecting your parcel."),
@@ -72,15 +75,22 @@ def timeline(rma: ReturnAuthorization) -> list[dict]:
         .select_related("item__product")
         .order_by("created_at", "pk")[:TIMELINE_MAX]
     )
-    return [
-        {
-            "at": event.created_at,
-            "words": CUSTOMER_WORDS[event.action].format(
-                product=event.item.product.name if event.item and event.item.product else "an item"
-            ),
-        }
-        for event in events
-    ]
+    lines = []
+    for event in events:
+        words = CUSTOMER_WORDS[event.action]
+        if event.action == "refund_released":
+            news = refund_news(event.details)
+            if news is None:
+                continue
+            words = STORE_CREDIT_WORDS if news == "store_credit" else words
+        product = event.item.product if event.item else None
+        lines.append(
+            {
+                "at": event.created_at,
+                "words": words.format(product=product.name if product else gettext("an item")),
+            }
+        )
+    return lines
 
 
 @login_not_required

@@ -30,6 +30,48 @@ def test_releasing_a_refund_is_in_the_history_the_outbox_and_the_customers_inbox
     ]
 
 
+def _tracked(client, unit) -> str:
+    rma = unit.rma_line.rma
+    return client.post("/track/", {"number": rma.number, "email": rma.customer_email}).text
+
+
+def test_a_unit_with_no_refund_tells_the_shop_but_not_the_customer(
+    client, make_inspected, rules, station, clerk, config
+):
+    unit = make_inspected("X")  # recycled, with no refund
+
+    services.decide_disposition(item=unit, station=station, user=clerk)
+    notifications.send_due()
+
+    assert unit.refund.amount == 0
+    assert OutboxEvent.objects.filter(event_type="refund.released").count() == 1
+    assert [message.subject for message in mail.outbox if "refund" in message.subject] == []
+    assert "refund" not in _tracked(client, unit).lower()
+
+
+def test_store_credit_is_told_as_store_credit(
+    client, make_inspected, rules, station, clerk, config
+):
+    rules["restock"].refund = "store_credit"
+    rules["restock"].save()
+    unit = make_inspected("A", price="40.00")
+    unit.product.name = "Electric kettle"
+    unit.product.save()
+
+    services.decide_disposition(item=unit, station=station, user=clerk)
+    notifications.send_due()
+
+    [message] = [message for message in mail.outbox if "released" in message.subject]
+    rma = unit.rma_line.rma
+    assert message.subject == f"Return {rma.number}: your store credit has been released"
+    assert (
+        f"The store credit of {unit.refund.amount} for Electric kettle on your return {rma.number}"
+        " has been released." in message.body
+    )
+    assert "the way you paid" not in message.body
+    assert "Store credit for Electric kettle has been released." in _tracked(client, unit)
+
+
 def test_an_override_waiting_for_approval_releases_its_refund_only_when_approved(
     make_inspected, rules, station, clerk, supervisor, config
 ):

@@ -96,7 +96,7 @@ def test_the_customer_is_mailed_when_a_refund_is_released(station, clerk):
             action="refund_released",
             user=clerk,
             station=station,
-            details={"amount": "35.10"},
+            details={"amount": "35.10", "treatment": "minus_fee"},
         )
     notifications.send_due()
 

@@ -64,7 +64,7 @@ def test_the_timeline_tells_nothing_of_the_warehouse_inside(client, received, st
             action="refund_released",
             user=clerk,
             station=station,
-            details={"amount": "35.10"},
+            details={"amount": "35.10", "treatment": "minus_fee"},
         )
 
     text = look_up(client, rma.number, rma.customer_email).text
