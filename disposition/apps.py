@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DispositionConfig(AppConfig):
     name = "disposition"
-    verbose_name = "Disposition"
+    verbose_name = _("Disposition")
 
     def ready(self) -> None:
         from returns_desk import configcache

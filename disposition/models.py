@@ -14,8 +14,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from inspection.models import Inspection
 from returns_desk.models import ProductCategory, Program, ReasonCode, ReturnItem, RMALine, Station
@@ -194,11 +194,13 @@ class DispositionRule(models.Model):
         errors = {}
         values, days = (self.min_value, self.max_value), (self.min_days, self.max_days)
         if None not in values and values[0] >= values[1]:
-            errors["max_value"] = "The upper value must be above the lower one."
+            errors["max_value"] = gettext("The upper value must be above the lower one.")
         if None not in days and days[0] > days[1]:
-            errors["max_days"] = "The upper number of days must not be below the lower one."
+            errors["max_days"] = gettext(
+                "The upper number of days must not be below the lower one."
+            )
         if self.destination_bin and self.partner_id:
-            errors["partner"] = "Send units to a bin or to a partner, not both."
+            errors["partner"] = gettext("Send units to a bin or to a partner, not both.")
         if errors:
             raise ValidationError(errors)
 
@@ -300,7 +302,7 @@ class DispositionSettings(models.Model):
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_settings_row")]
 
     def __str__(self) -> str:
-        return "Disposition settings"
+        return gettext("Disposition settings")
 
     def save(self, *args, **kwargs) -> None:
         self.pk = 1
@@ -310,7 +312,10 @@ class DispositionSettings(models.Model):
         unknown = set(self.outcomes_needing_approval or []) - set(Outcome.values)
         if unknown:
             raise ValidationError(
-                {"outcomes_needing_approval": f"Unknown outcomes: {', '.join(sorted(unknown))}."}
+                {
+                    "outcomes_needing_approval": gettext("Unknown outcomes: %(outcomes)s.")
+                    % {"outcomes": ", ".join(sorted(unknown))}
+                }
             )
 
     @classmethod
@@ -548,7 +553,7 @@ class Disposition(UnitKeys):
         ordering = ["-decided_at"]
         verbose_name = _("disposition")
         verbose_name_plural = _("dispositions")
-        permissions = [("decide_disposition", "Can decide where inspected units go")]
+        permissions = [("decide_disposition", _("Can decide where inspected units go"))]
         indexes = [
             models.Index(fields=["status", "decided_at"], name="disposition_queue"),
             models.Index(fields=["chosen_outcome", "decided_at"], name="disposition_mix"),
@@ -642,10 +647,13 @@ class Disposition(UnitKeys):
     @property
     def destination_label(self) -> str:
         if self.lot_id:
-            return f"Lot {self.lot.code} ({self.partner})"
+            return gettext("Lot %(code)s (%(partner)s)") % {
+                "code": self.lot.code,
+                "partner": self.partner,
+            }
         if self.partner_id:
             return str(self.partner)
-        return self.destination_bin or "Supervisor's shelf (no destination set)"
+        return self.destination_bin or gettext("Supervisor's shelf (no destination set)")
 
 
 class RefundInstruction(models.Model):
@@ -846,7 +854,7 @@ class DashboardDay(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.site or 'every site'}"
+        return f"{self.day} {self.site or gettext('every site')}"
 
 
 class DashboardHour(models.Model):
@@ -885,4 +893,4 @@ class DashboardHour(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.starts_at:%Y-%m-%d %H:%M} {self.site or 'every site'}"
+        return f"{self.starts_at:%Y-%m-%d %H:%M} {self.site or gettext('every site')}"

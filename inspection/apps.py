@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InspectionConfig(AppConfig):
     name = "inspection"
-    verbose_name = "Inspection and grading"
+    verbose_name = _("Inspection and grading")
 
     def ready(self) -> None:
         from returns_desk import configcache

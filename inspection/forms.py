@@ -90,7 +90,7 @@ class OptionsField(forms.CharField):
 
 
 class GradingCriterionForm(forms.ModelForm):
-    options = OptionsField(required=False)
+    options = OptionsField(label=_("Options"), required=False)
 
     class Meta:
         model = GradingCriterion
@@ -130,7 +130,7 @@ class GradeInlineFormSet(forms.BaseInlineFormSet):
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
         if not grades:
-            raise ValidationError("A scale needs at least one grade.")
+            raise ValidationError(_("A scale needs at least one grade."))
         thresholds = sorted((grade["min_score"] for grade in grades), reverse=True)
         if any(higher <= lower for higher, lower in zip(thresholds, thresholds[1:], strict=False)):
             raise ValidationError(

@@ -13,8 +13,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from returns_desk.models import ProductCategory, Program, ReturnItem, Station
 
@@ -58,7 +58,9 @@ class GradeScale(models.Model):
 
     def clean(self) -> None:
         if self.is_default and self.category_id:
-            raise ValidationError("The default scale covers every category: leave category empty.")
+            raise ValidationError(
+                gettext("The default scale covers every category: leave category empty.")
+            )
 
 
 class Grade(models.Model):
@@ -185,26 +187,30 @@ class GradingCriterion(models.Model):
     def clean(self) -> None:
         errors = {}
         if self.weight is not None and self.weight < 1:
-            errors["weight"] = "The weight must be at least 1."
+            errors["weight"] = gettext("The weight must be at least 1.")
         if self.kind == Kind.SCALE and not 1 <= (self.scale_max or 0) <= 9:
-            errors["scale_max"] = "A scale runs 0..N with N from 1 to 9: one digit key each."
+            errors["scale_max"] = gettext(
+                "A scale runs 0..N with N from 1 to 9: one digit key each."
+            )
         if self.kind == Kind.CHOICE:
             options = self.options or []
             if len(options) < 2:
-                errors["options"] = "A choice needs at least two options."
+                errors["options"] = gettext("A choice needs at least two options.")
             elif not any(option["points"] > 0 for option in options):
-                errors["options"] = "At least one option must be worth points."
+                errors["options"] = gettext("At least one option must be worth points.")
             elif len(options) > 9:
-                errors["options"] = "At most nine options: each is picked with one digit key."
+                errors["options"] = gettext(
+                    "At most nine options: each is picked with one digit key."
+                )
         if self.kind == Kind.MEASURE:
             if self.min_value is None and self.max_value is None:
-                errors["min_value"] = "Give the pass range: a minimum, a maximum or both."
+                errors["min_value"] = gettext("Give the pass range: a minimum, a maximum or both.")
             elif (
                 self.min_value is not None
                 and self.max_value is not None
                 and self.min_value > self.max_value
             ):
-                errors["max_value"] = "The maximum must not be below the minimum."
+                errors["max_value"] = gettext("The maximum must not be below the minimum.")
         if errors:
             raise ValidationError(errors)
 
@@ -273,7 +279,9 @@ class Inspection(models.Model):
         ordering = ["-started_at"]
         verbose_name = _("inspection")
         verbose_name_plural = _("inspections")
-        permissions = [("inspect_returns", "Can inspect and grade units at an inspection station")]
+        permissions = [
+            ("inspect_returns", _("Can inspect and grade units at an inspection station"))
+        ]
         indexes = [
             models.Index(fields=["station", "finished_at"], name="inspection_station_open"),
             models.Index(fields=["grade_code", "finished_at"], name="inspection_grade_mix"),
@@ -294,7 +302,8 @@ class Inspection(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Inspection of {self.item} ({self.grade_code or 'open'})"
+        grade = self.grade_code or pgettext("an inspection not yet finished", "open")
+        return gettext("Inspection of %(unit)s (%(grade)s)") % {"unit": self.item, "grade": grade}
 
     @property
     def is_open(self) -> bool:

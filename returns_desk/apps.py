@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReturnsDeskConfig(AppConfig):
     name = "returns_desk"
-    verbose_name = "Returns desk: receiving"
+    verbose_name = _("Returns desk: receiving")
 
     def ready(self) -> None:
         from django.contrib.auth.models import Group, Permission, User

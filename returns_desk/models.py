@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from .scanning import canonical
@@ -259,12 +260,17 @@ class ReturnPolicy(models.Model):
     def clean(self) -> None:
         unknown = set(self.channels or []) - set(Channel.values)
         if unknown:
-            raise ValidationError({"channels": f"Unknown channels: {', '.join(sorted(unknown))}."})
+            message = gettext("Unknown channels: %(channels)s.")
+            raise ValidationError({"channels": message % {"channels": ", ".join(sorted(unknown))}})
         if not isinstance(self.grade_deductions, dict) or not all(
             _is_percentage(value) for value in self.grade_deductions.values()
         ):
             raise ValidationError(
-                {"grade_deductions": 'Give each grade a percentage 0..100, e.g. {"C": "25"}.'}
+                {
+                    "grade_deductions": gettext(
+                        'Give each grade a percentage 0..100, e.g. {"C": "25"}.'
+                    )
+                }
             )
 
 
@@ -481,7 +487,8 @@ class Parcel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Parcel {self.pk} ({self.rma or self.scanned_code})"
+        words = {"number": self.pk, "rma": self.rma or self.scanned_code}
+        return gettext("Parcel %(number)s (%(rma)s)") % words
 
 
 class ReceivingException(models.Model):
@@ -706,8 +713,8 @@ class ReturnItem(models.Model):
         verbose_name = _("return item")
         verbose_name_plural = _("return items")
         permissions = [
-            ("receive_returns", "Can receive parcels and units at a receiving station"),
-            ("supervise_returns", "Can review queues and clear exceptions"),
+            ("receive_returns", _("Can receive parcels and units at a receiving station")),
+            ("supervise_returns", _("Can review queues and clear exceptions")),
         ]
         indexes = [
             models.Index(fields=["status", "status_changed_at"], name="item_status_age"),
@@ -995,7 +1002,10 @@ class QueueSLA(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_queue_display()} @ {self.site or 'every site'}: {self.hours} h"
+        site = self.site or gettext("every site")
+        words = {"queue": self.get_queue_display(), "site": site, "hours": self.hours}
+        # The SLA of a queue at a site, as the admin lists it: "Exceptions @ AMS: 4 h".
+        return pgettext("a queue's SLA", "%(queue)s @ %(site)s: %(hours)s h") % words
 
 
 # Integration: API keys, webhooks (an outbox and its deliveries), CSV import mappings.
@@ -1242,7 +1252,8 @@ class CustomerEmail(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.recipient}"
+        words = {"kind": self.get_kind_display(), "recipient": self.recipient}
+        return gettext("%(kind)s to %(recipient)s") % words
 
 
 class ImportMapping(models.Model):
