@@ -39,6 +39,7 @@ from .models import (
     Channel,
     IdempotencyRecord,
     ItemEvent,
+    Parcel,
     Product,
     Program,
     ReasonCode,
@@ -165,6 +166,17 @@ class LineOut(Schema):
     customer_comment: str
 
 
+class RmaUnitOut(Schema):
+    lpn: str = Field(
+        description="Read the unit, with its grade, disposition and history, at /units/{lpn}."
+    )
+    status: str
+    sku: str = Field(description="The product's SKU, or the code scanned for an unknown item.")
+    serial_number: str
+    rma_line: int | None = Field(description="The line it was received on; none for a wrong item.")
+    received_at: datetime
+
+
 class RmaOut(Schema):
     number: str
     status: str
@@ -179,6 +191,7 @@ class RmaOut(Schema):
     purchased_on: date | None
     tracking_numbers: list[str]
     lines: list[LineOut]
+    units: list[RmaUnitOut] = Field(description="Every unit received in its parcels, in order.")
     created_at: datetime
     updated_at: datetime
 
@@ -241,16 +254,33 @@ def rma_out(rma: RMA) -> dict:
             }
             for line in rma.lines.all()
         ],
+        "units": [
+            {
+                "lpn": unit.lpn,
+                "status": unit.status,
+                "sku": unit.product.sku if unit.product else unit.scanned_code,
+                "serial_number": unit.serial_number,
+                "rma_line": unit.rma_line.line_no if unit.rma_line else None,
+                "received_at": unit.received_at,
+            }
+            for parcel in rma.parcels.all()
+            for unit in parcel.items.all()
+        ],
         "created_at": rma.created_at,
         "updated_at": rma.updated_at,
     }
 
 
 def rmas_with_details():
-    """RMAs with everything rma_out reads, in four queries however many there are."""
+    """RMAs with everything rma_out reads, in six queries however many there are."""
     return RMA.objects.select_related("program", "policy").prefetch_related(
         "tracking",
         Prefetch("lines", RMALine.objects.select_related("product", "reason").order_by("line_no")),
+        Prefetch("parcels", Parcel.objects.order_by("received_at", "pk")),
+        Prefetch(
+            "parcels__items",
+            ReturnItem.objects.select_related("product", "rma_line").order_by("received_at", "pk"),
+        ),
     )
 
 

@@ -237,6 +237,36 @@ def test_read_rma_returns_its_lines_and_status(client, read_key):
     assert response.json()["lines"][0]["quantity_expected"] == 3
 
 
+def test_read_rma_lists_its_units_in_the_order_they_were_received(
+    client, read_key, station, clerk, django_assert_num_queries
+):
+    kettle = ProductFactory(sku="EL-KTL-9")
+    rma = make_rma((kettle, 3), number="RMA-8")
+    parcel = open_parcel(rma, station, clerk)
+    first, _ = services.receive_unit(parcel=parcel, code="EL-KTL-9", station=station, user=clerk)
+    client.get(f"{RMAS}/RMA-8", **auth(read_key))  # the key's first use is recorded once
+
+    with django_assert_num_queries(6) as one_unit:
+        body = client.get(f"{RMAS}/RMA-8", **auth(read_key)).json()
+    for _ in range(2):
+        services.receive_unit(parcel=parcel, code="EL-KTL-9", station=station, user=clerk)
+    with django_assert_num_queries(len(one_unit)):
+        three = client.get(f"{RMAS}/RMA-8", **auth(read_key)).json()
+
+    [unit] = body["units"]
+    received_at = unit.pop("received_at")
+    assert unit == {
+        "lpn": first.lpn,
+        "status": "received",
+        "sku": "EL-KTL-9",
+        "serial_number": "",
+        "rma_line": 1,
+    }
+    assert received_at.startswith(f"{first.received_at:%Y-%m-%dT%H:%M:%S}")
+    assert [unit["lpn"] for unit in three["units"]][0] == first.lpn
+    assert len(three["units"]) == 3 and three["lines"][0]["quantity_received"] == 3
+
+
 def test_an_unknown_rma_is_answered_404(client, read_key):
     assert client.get(f"{RMAS}/RMA-404", **auth(read_key)).status_code == 404
     assert client.get(f"{RMAS}/{'9' * 5000}", **auth(read_key)).status_code == 404
