@@ -514,8 +514,8 @@ def receive_unit(
     `code` is a SKU, GTIN or an authorised serial; `serial` is the serial scanned after a SKU
     of a serialised product. Returns (unit, created): a repeated scan token returns the unit it
     created the first time. A new unit's parcel holds the RMA as locked and updated, and the
-    RMA its lines in `lines_as_locked`. Raises ParcelNotOpen, UnknownCode, WrongItem,
-    OverReceipt, SerialRequired, SerialAlreadyReceived.
+    RMA its lines in `lines_as_locked`, and the unit its history entry in `receipt`. Raises
+    ParcelNotOpen, UnknownCode, WrongItem, OverReceipt, SerialRequired, SerialAlreadyReceived.
     """
     parcel = _lock_open_parcel(parcel, station)
     if repeat := _unit_of_scan(scan_token):
@@ -579,7 +579,7 @@ def receive_unit(
             _("Serial %(serial)s was already received on this line. Check the serial on the unit.")
             % {"serial": serial}
         ) from error
-    record_event(
+    item.receipt = record_event(
         item=item,
         parcel=parcel,
         action="received",

@@ -2,6 +2,8 @@
 
 Receiving views: check role and station -> bind the form -> call one service -> turn a domain
 error into a message with a 4xx -> answer htmx with the `desk` partial, anyone else with the page.
+A unit scan on a page that already shows its parcel is answered with what it changed only
+(`scan-delta`): a station scans units all day, and the whole desk cost more than the scan.
 """
 
 import uuid
@@ -16,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
+from django_htmx.http import retarget, trigger_client_event
 
 from . import services
 from .exceptions import (
@@ -145,14 +147,8 @@ def _desk_context(
                 .order_by("line_no")
             )
         attach_configuration(lines, RMALine, "reason")
-    # Read again on every scan: only the columns the desk shows, as values, as a unit carries
-    # dozens of others to fetch and convert.
     if parcel is not None:
-        units = list(
-            parcel.items.order_by("-received_at").values_list(
-                "lpn", "product__sku", "scanned_code", "status"
-            )
-        )
+        units = _parcel_units(parcel)
     # request.station is a lazy object that may wrap None (no station chosen yet).
     station = request.station or None
     return {
@@ -163,11 +159,27 @@ def _desk_context(
         "label_item": item,
         "label_barcode": code128_svg(item.lpn) if item else "",
         "recent": _recent(station) if station else [],
-        "scan_form": ScanForm(
-            initial={"token": uuid.uuid4(), "serial_for": outcome.serial_for if outcome else ""}
-        ),
+        "recent_shown": settings.RECENT_SCANS_SHOWN,
+        "scan_form": _scan_form(outcome),
         "packagings": Parcel.Packaging.choices,
     }
+
+
+def _scan_form(outcome: Outcome | None) -> ScanForm:
+    """The next scan's form: a new token, and the unit awaiting a serial if the outcome asks for one."""
+    return ScanForm(
+        initial={"token": uuid.uuid4(), "serial_for": outcome.serial_for if outcome else ""}
+    )
+
+
+def _parcel_units(parcel: Parcel) -> list[tuple]:
+    """The parcel's units, newest first. Read again on every scan: only the columns the desk
+    shows, as values, as a unit carries dozens of others to fetch and convert."""
+    return list(
+        parcel.items.order_by("-received_at").values_list(
+            "lpn", "product__sku", "scanned_code", "status"
+        )
+    )
 
 
 def _recent(station) -> list[tuple]:
@@ -191,6 +203,11 @@ def _recent(station) -> list[tuple]:
         )
     )
     # Each action worded by the model's own rule, on an unsaved event holding only the action.
+    return _recent_rows(events)
+
+
+def _recent_rows(events) -> list[tuple]:
+    """Rows of the recent list from (created_at, action, lpn, RMA number, code, username)."""
     words = {action: ItemEvent(action=action).action_label for action in {e[1] for e in events}}
     rows = []
     for created_at, action, lpn, number, code, username in events:
@@ -198,15 +215,60 @@ def _recent(station) -> list[tuple]:
     return rows
 
 
+def _page_shows(request: HttpRequest, parcel: Parcel | None) -> bool:
+    """Whether the page that sent this htmx scan shows `parcel`, still open, as the desk's parcel."""
+    return (
+        request.htmx
+        and parcel is not None
+        and parcel.status == Parcel.Status.OPEN
+        and request.POST.get("parcel_shown") == str(parcel.pk)
+    )
+
+
+def _delta_context(request, parcel, outcome, item, lines) -> dict:
+    """What a scan changed on a page that shows its parcel. With `lines` (a unit was received)
+    the lines, the parcel's units and the unit's history entry on top of the recent list; with
+    `item` its label; otherwise the scan panel alone."""
+    context = {
+        "parcel": parcel,
+        "outcome": outcome,
+        "scan_form": _scan_form(outcome),
+        "label_item": item,
+        "label_barcode": code128_svg(item.lpn) if item else "",
+        "lines": lines,
+    }
+    if lines is not None:
+        attach_configuration(lines, RMALine, "reason")
+        entry = item.receipt
+        context["units"] = _parcel_units(parcel)
+        context["recent"] = _recent_rows(
+            [
+                (
+                    entry.created_at,
+                    entry.action,
+                    item.lpn,
+                    parcel.rma.number,
+                    parcel.scanned_code,
+                    request.user.get_username(),
+                )
+            ]
+        )
+    return context
+
+
 def _respond(
     request, parcel, outcome, *, item=None, lines=None, status=200, event=None
 ) -> HttpResponse:
     template = "returns_desk/receiving.html"
-    if request.htmx:
-        template += "#desk"
-    response = render(
-        request, template, _desk_context(request, parcel, outcome, item, lines), status=status
-    )
+    if _page_shows(request, parcel):
+        context = _delta_context(request, parcel, outcome, item, lines)
+        response = render(request, f"{template}#scan-delta", context, status=status)
+        retarget(response, "#scan-panel")
+    else:
+        if request.htmx:
+            template += "#desk"
+        context = _desk_context(request, parcel, outcome, item, lines)
+        response = render(request, template, context, status=status)
     if event:
         trigger_client_event(response, event, {"lpn": item.lpn if item else ""})
     return response

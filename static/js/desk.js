@@ -46,13 +46,18 @@
 
   document.addEventListener("DOMContentLoaded", focusScanField);
 
+  // htmx fires afterSettle on each element an answer swapped in, out-of-band ones too. The
+  // sound goes with the one holding the outcome: once an answer, and never for an answer that
+  // left the outcome alone. (detail.target is the element replaced, no longer in the page.)
   document.body.addEventListener("htmx:afterSettle", function (event) {
+    // An answer may put its rows on top of a list (a scan's own history entry): keep the newest.
+    document.querySelectorAll("ol[data-keep]").forEach(function (list) {
+      while (list.children.length > Number(list.dataset.keep)) list.lastElementChild.remove();
+    });
     var box = document.getElementById("network-error");
     if (box) box.hidden = true;
     var outcome = document.querySelector("#outcome[data-outcome]");
-    if (outcome && event.detail.target && event.detail.target.contains(outcome)) {
-      beep(outcome.dataset.outcome);
-    }
+    if (outcome && event.target.contains(outcome)) beep(outcome.dataset.outcome);
     focusScanField();
   });
 

@@ -94,3 +94,51 @@ def test_a_scan_that_lost_a_race_is_said_aloud_and_the_clerk_scans_again(
     expect(page.locator(".lpn-label")).to_contain_text("LPN-00000001")
     expect(alert).to_be_hidden()
     assert ReturnItem.objects.get().product.sku == "AP-JKT-M"
+
+
+# Records each tone desk.js plays, as (frequency, wave), in window.tones.
+RECORD_TONES = """
+window.tones = [];
+const create = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () {
+  const osc = create.call(this);
+  const start = osc.start.bind(osc);
+  osc.start = (when) => { window.tones.push([osc.frequency.value, osc.type]); start(when); };
+  return osc;
+};
+"""
+
+
+def test_each_scan_sounds_once_and_the_desk_shows_what_it_changed(page, live_server, settings):
+    settings.RECENT_SCANS_SHOWN = 3
+    StationFactory(code="RCV-01")
+    UserFactory(username="clara", role="clerk")
+    shirt = ProductFactory(sku="AP-TEE-S", name="T-shirt S")
+    rma = make_rma((shirt, 4), (ProductFactory(sku="AP-CAP"), 1), number="RMA-200001")
+    page.add_init_script(RECORD_TONES)
+    log_in(page, live_server, "clara")
+    choose_station(page, "LON · RCV-01")
+    expect(page.get_by_label("Scan a parcel")).to_be_focused()
+
+    scan(page, rma.number)
+    for n in range(1, 5):
+        scan(page, "AP-TEE-S")
+        expect(page.locator(".lpn-label")).to_contain_text(f"LPN-0000000{n}")
+        expect(page.locator('#parcel-lines [data-line="1"]')).to_contain_text(str(n))
+        expect(page.locator("#parcel")).to_contain_text(f"Labelled in this parcel ({n})")
+        expect(page.locator("#recent-list li").first).to_contain_text(f"LPN-0000000{n}")
+        expect(page.get_by_label("Scan a unit")).to_be_focused()
+    scan(page, "AP-TEE-S")  # one too many
+    expect(page.get_by_role("alert")).to_contain_text("AP-TEE-S")
+
+    success, error = [880, "sine"], [[220, "square"], [180, "square"]]
+    # The parcel opened, four units, one refusal: one sound each, and no more.
+    assert page.evaluate("window.tones") == [success] * 5 + error
+    # The newest three rows, as a reload shows them too.
+    rows = page.locator("#recent-list li")
+    expect(rows).to_have_count(3)
+    shown = rows.all_inner_texts()
+    assert [row.split()[2] for row in shown] == ["LPN-00000004", "LPN-00000003", "LPN-00000002"]
+    page.reload()
+    expect(page.locator("#recent-list li")).to_have_text(shown)
+    expect(page.locator('#parcel-lines [data-line="1"]')).to_contain_text("4")

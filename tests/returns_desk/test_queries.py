@@ -77,15 +77,22 @@ def at_new_station(client, n: int):
 
 
 def ready_for_unit_scan(
-    client, n: int, *, lines: int = 2, received: int = 0, more: int = 1
+    client, n: int, *, lines: int = 2, received: int = 0, more: int = 1, from_desk: bool = False
 ) -> Callable:
-    """Open a parcel with `received` units already in it and `more` to come; return a scan."""
+    """Open a parcel with `received` units already in it and `more` to come; return a scan,
+    sent by htmx from a desk page showing the parcel if `from_desk`."""
     client, station, clerk = at_new_station(client, n)
     product = ProductFactory()
     rma = make_rma((product, received + more), *((ProductFactory(), 1) for _ in range(lines - 1)))
     parcel = open_parcel(rma, station, clerk)
     for _ in range(received):
         services.receive_unit(parcel=parcel, code=product.sku, station=station, user=clerk)
+    if from_desk:
+        return lambda: client.post(
+            SCAN,
+            {"code": product.sku, "token": str(uuid.uuid4()), "parcel_shown": parcel.pk},
+            HTTP_HX_REQUEST="true",
+        )
     return lambda: client.post(SCAN, {"code": product.sku, "token": str(uuid.uuid4())})
 
 
@@ -144,6 +151,24 @@ def test_a_unit_scan_costs_the_same_however_full_the_screen_is(client, django_as
     # and recent scans (the lines are shown as the service locked them).
     with django_assert_num_queries(15):
         assert scan().status_code == 200
+
+
+def test_a_unit_scan_from_the_desk_costs_the_same_however_full_the_screen_is(
+    client, django_assert_num_queries
+):
+    scan = ready_for_unit_scan(client, 1, lines=2, received=1, from_desk=True)
+    with CaptureQueriesContext(connection) as bare:
+        assert scan().status_code == 200
+
+    scan = ready_for_unit_scan(client, 2, lines=12, received=15, more=2, from_desk=True)
+    with django_assert_num_queries(len(bare)):
+        response = scan()
+    assert "Labelled in this parcel (16)" in response.content.decode()
+
+    # As the whole desk less its recent list: the page keeps its own, and the answer puts the
+    # unit's receipt on top of it from the service's hands.
+    with django_assert_num_queries(14):
+        assert "Labelled in this parcel (17)" in scan().content.decode()
 
 
 def test_the_desk_lists_this_stations_newest_scans_first(client, settings):

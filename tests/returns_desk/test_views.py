@@ -300,6 +300,127 @@ def test_an_htmx_scan_answers_with_the_desk_partial_only(clerk_client):
     assert "HX-Request" in response["Vary"]
 
 
+def htmx_scan(client, code: str, parcel: Parcel | None, token: str | None = None):
+    """A scan from a desk page that shows `parcel` (none: the page shows no parcel)."""
+    data = {"code": code, "token": token or str(uuid.uuid4()), "parcel_shown": parcel.pk if parcel else ""}
+    return client.post(SCAN, data, HTTP_HX_REQUEST="true")
+
+
+def oob(page: str, element_id: str) -> str:
+    """The element an answer sends out of band to replace or fill the one with this id."""
+    start = page.index(f'id="{element_id}"')
+    tag = page[page.rindex("<", 0, start) : page.index(">", start)]
+    assert 'hx-swap-oob="true"' in tag, tag
+    return page[start : page.index(f"</{tag[1:tag.index(' ')]}>", start)]
+
+
+def test_a_unit_scan_on_a_page_showing_its_parcel_answers_with_what_changed(
+    clerk_client, station, clerk, settings
+):
+    first, second = ProductFactory(name="Stand mixer"), ProductFactory()
+    rma = make_rma((first, 2), (second, 1), number="RMA-1")
+    parcel = open_parcel(rma, station, clerk)
+
+    response = htmx_scan(clerk_client, first.sku, parcel)
+
+    page = html(response)
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#scan-panel"
+    assert page.lstrip().startswith('<section id="scan-panel"')
+    assert f"Received LPN-00000001: {first.sku} Stand mixer." in outcome(response)
+    assert f'name="parcel_shown" value="{parcel.pk}"' in page
+    # Out of band: the lines with this unit counted, the parcel's units, the label, and the
+    # unit's receipt on top of the station's recent list.
+    lines = oob(page, "parcel-lines")
+    assert 'data-line="1">1</td>' in lines
+    assert 'data-line="2">0</td>' in lines
+    assert f"<td>{rma.lines.get(line_no=1).reason.name}</td>" in lines
+    assert "Labelled in this parcel (1)" in oob(page, "parcel-units")
+    assert 'data-lpn="LPN-00000001"' in oob(page, "label")
+    recent = page[page.index('hx-swap-oob="afterbegin:#recent-list"') :]
+    assert recent.count("<li>") == 1
+    assert "Received" in recent
+    assert "LPN-00000001" in recent
+    assert clerk.username in recent
+    # What the desk shows anyway is not sent again.
+    assert 'id="desk"' not in page
+    assert "Customer" not in page
+    assert "unitReceived" in response["HX-Trigger"]
+
+
+def test_the_recent_row_a_scan_sends_is_the_one_a_reload_shows(clerk_client, station, clerk):
+    product = ProductFactory()
+    parcel = open_parcel(make_rma((product, 1)), station, clerk)
+
+    sent = html(htmx_scan(clerk_client, product.sku, parcel))
+
+    row = sent[sent.index("<li>", sent.index("afterbegin:#recent-list")) :]
+    row = row[: row.index("</li>") + 5]
+    reloaded = html(clerk_client.get(DESK))
+    recent = reloaded[reloaded.index('id="recent-list"') :]
+    assert recent[recent.index("<li>") :].startswith(row)
+
+
+def test_a_scan_sent_twice_from_a_page_showing_its_parcel_answers_with_its_label_only(
+    clerk_client, station, clerk
+):
+    product = ProductFactory()
+    parcel = open_parcel(make_rma((product, 2)), station, clerk)
+    token = str(uuid.uuid4())
+    htmx_scan(clerk_client, product.sku, parcel, token)
+
+    again = htmx_scan(clerk_client, product.sku, parcel, token)
+
+    page = html(again)
+    assert "Already received as LPN-00000001: that scan was sent twice." in outcome(again)
+    assert 'data-lpn="LPN-00000001"' in oob(page, "label")
+    assert 'id="parcel-lines"' not in page
+    assert "afterbegin:#recent-list" not in page
+    assert ReturnItem.objects.count() == 1
+
+
+def test_a_refused_unit_scan_answers_with_the_scan_panel_only(clerk_client, station, clerk):
+    product = ProductFactory()
+    parcel = open_parcel(make_rma((product, 1)), station, clerk)
+
+    response = htmx_scan(clerk_client, "NOT-ON-THIS-RMA", parcel)
+
+    page = html(response)
+    assert response.status_code == 404
+    assert response["HX-Retarget"] == "#scan-panel"
+    assert page.lstrip().startswith('<section id="scan-panel"')
+    assert "hx-swap-oob" not in page
+    assert "Label it as wrong item" in outcome(response)
+    assert not ReturnItem.objects.exists()
+
+
+@pytest.mark.parametrize("shown", ["another", "none", "forged"])
+def test_a_page_that_no_longer_shows_the_open_parcel_gets_the_whole_desk(
+    clerk_client, station, clerk, shown
+):
+    """The page shows another parcel (closed since, say from another tab), none at all, or a
+    forged value: only the whole desk puts it right."""
+    product = ProductFactory()
+    earlier = open_parcel(make_rma((ProductFactory(), 1)), station, clerk)
+    earlier.status = Parcel.Status.CLOSED
+    earlier.save()
+    parcel = open_parcel(make_rma((product, 1)), station, clerk)
+    value = {"another": earlier.pk, "none": "", "forged": "1 OR 1=1"}[shown]
+
+    response = clerk_client.post(
+        SCAN,
+        {"code": product.sku, "token": str(uuid.uuid4()), "parcel_shown": value},
+        HTTP_HX_REQUEST="true",
+    )
+
+    page = html(response)
+    assert response.status_code == 200
+    assert "HX-Retarget" not in response
+    assert page.lstrip().startswith('<div id="desk"')
+    assert f'name="parcel_shown" value="{parcel.pk}"' in page
+    assert "Labelled in this parcel (1)" in page
+
+
 def test_an_htmx_error_also_answers_with_the_partial(clerk_client):
     response = clerk_client.post(SCAN, {"code": "NOPE"}, HTTP_HX_REQUEST="true")
 
