@@ -50,6 +50,45 @@ def wait_for_htmx(page) -> None:
     )
 
 
+# desk.js's tones, as (frequency, wave) of each oscillator started: how a clerk hears a message.
+_SOUNDS = {
+    ((880, "sine"),): "done",
+    ((660, "sine"), (660, "sine")): "check or next",
+    ((220, "square"), (180, "square")): "error",
+}
+
+
+def listen(page) -> None:
+    """From the next page load on, keep each tone the page plays for `heard`."""
+    page.add_init_script(
+        """
+        window.tones = [];
+        const create = AudioContext.prototype.createOscillator;
+        AudioContext.prototype.createOscillator = function () {
+          const osc = create.call(this);
+          const start = osc.start.bind(osc);
+          osc.start = (when) => { window.tones.push([osc.frequency.value, osc.type]); start(when); };
+          return osc;
+        };
+        """
+    )
+
+
+def heard(page) -> list[str]:
+    """The sounds played since the page loaded or since the last call, named as the guide does."""
+    tones = [tuple(tone) for tone in page.evaluate("window.tones.splice(0)")]
+    sounds = []
+    while tones:
+        for pattern, name in _SOUNDS.items():
+            if tuple(tones[: len(pattern)]) == pattern:
+                sounds.append(name)
+                del tones[: len(pattern)]
+                break
+        else:
+            raise AssertionError(f"tones no message makes: {tones}")
+    return sounds
+
+
 def lines_of_text(locator) -> int:
     """On how many lines the browser laid out the element's text."""
     return locator.evaluate(

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from returns_desk.models import ReturnItem
-from tests.e2e.conftest import choose_station, log_in, wait_for_htmx
+from tests.e2e.conftest import choose_station, heard, listen, log_in, wait_for_htmx
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,6 +32,7 @@ def press(page, *keys: str) -> None:
 def test_a_tshirt_goes_from_parcel_to_restock_shelf_by_keyboard_alone(page, live_server):
     # The configuration and RMAs: the clerk's flow needs none of the past weeks' work.
     call_command("seed_demo", activity_days=0, stdout=StringIO())
+    listen(page)
     log_in(page, live_server, "clerk", password="returns-demo")
     choose_station(page, "LON · MIX-01")
     expect(page.get_by_label("Scan a parcel")).to_be_focused()
@@ -44,6 +45,8 @@ def test_a_tshirt_goes_from_parcel_to_restock_shelf_by_keyboard_alone(page, live
     press(page, "F9")
     expect(page.get_by_role("status")).to_contain_text("Short: 1 × AP-JKT-M, 1 × AP-TEE-S")
 
+    # Each message with its sound: opened, received, then the check of what is short.
+    assert heard(page) == ["done", "done", "check or next"]
     page.get_by_role("link", name="Inspection").click()
     expect(page.get_by_label("Scan a unit's LPN label")).to_be_focused()
     scan(page, lpn)
@@ -53,12 +56,15 @@ def test_a_tshirt_goes_from_parcel_to_restock_shelf_by_keyboard_alone(page, live
     press(page, "F10")
     expect(page.get_by_role("status")).to_contain_text(f"{lpn} graded A")
 
+    # The checklist asked for, then graded; answering it is silent.
+    assert heard(page) == ["check or next", "done"]
     press(page, "F2")
     expect(page.locator(".recommended-outcome")).to_have_text("Restock → RESTOCK-A")
     press(page, "Enter")
     expect(page.locator(".put-away")).to_contain_text("RESTOCK-A")
     scan(page, "RESTOCK-A")
     expect(page.get_by_role("status")).to_contain_text(lpn)
+    assert heard(page) == ["done", "done"]  # decided, put away
 
     unit = ReturnItem.objects.get(lpn=lpn)
     assert unit.status == ReturnItem.Status.PUT_AWAY
