@@ -166,7 +166,7 @@ def _desk_context(
 
 
 def _scan_form(outcome: Outcome | None) -> ScanForm:
-    """The next scan's form: a new token, and the unit awaiting a serial if the outcome asks for one."""
+    """The next scan's form: a new token, and the unit awaiting its serial if the outcome asks."""
     return ScanForm(
         initial={"token": uuid.uuid4(), "serial_for": outcome.serial_for if outcome else ""}
     )
@@ -216,7 +216,7 @@ def _recent_rows(events) -> list[tuple]:
 
 
 def _page_shows(request: HttpRequest, parcel: Parcel | None) -> bool:
-    """Whether the page that sent this htmx scan shows `parcel`, still open, as the desk's parcel."""
+    """Whether the page that sent this htmx scan shows `parcel`, still open, as its parcel."""
     return (
         request.htmx
         and parcel is not None

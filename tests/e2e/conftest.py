@@ -67,7 +67,10 @@ def listen(page) -> None:
         AudioContext.prototype.createOscillator = function () {
           const osc = create.call(this);
           const start = osc.start.bind(osc);
-          osc.start = (when) => { window.tones.push([osc.frequency.value, osc.type]); start(when); };
+          osc.start = (when) => {
+            window.tones.push([osc.frequency.value, osc.type]);
+            start(when);
+          };
           return osc;
         };
         """

@@ -302,7 +302,11 @@ def test_an_htmx_scan_answers_with_the_desk_partial_only(clerk_client):
 
 def htmx_scan(client, code: str, parcel: Parcel | None, token: str | None = None):
     """A scan from a desk page that shows `parcel` (none: the page shows no parcel)."""
-    data = {"code": code, "token": token or str(uuid.uuid4()), "parcel_shown": parcel.pk if parcel else ""}
+    data = {
+        "code": code,
+        "token": token or str(uuid.uuid4()),
+        "parcel_shown": parcel.pk if parcel else "",
+    }
     return client.post(SCAN, data, HTTP_HX_REQUEST="true")
 
 
@@ -311,7 +315,7 @@ def oob(page: str, element_id: str) -> str:
     start = page.index(f'id="{element_id}"')
     tag = page[page.rindex("<", 0, start) : page.index(">", start)]
     assert 'hx-swap-oob="true"' in tag, tag
-    return page[start : page.index(f"</{tag[1:tag.index(' ')]}>", start)]
+    return page[start : page.index(f"</{tag[1 : tag.index(' ')]}>", start)]
 
 
 def test_a_unit_scan_on_a_page_showing_its_parcel_answers_with_what_changed(
