@@ -119,7 +119,13 @@ def prepare(connections: int) -> dict:
     product = Product.objects.filter(serialised=False).order_by("sku").first()
     program = Program.objects.get(code="customer-return")
     reason = ReasonCode.objects.get(code="changed-mind")
-    plan = {"receive": [], "inspect": [], "decide": [], "supervisor": user("bench-sup", SUPERVISOR)}
+    plan = {
+        "receive": [],
+        "receive_whole": [],
+        "inspect": [],
+        "decide": [],
+        "supervisor": user("bench-sup", SUPERVISOR),
+    }
     received = list(
         ReturnItem.objects.filter(status="received", product__isnull=False)
         .select_related("product", "rma_line__rma")
@@ -128,17 +134,23 @@ def prepare(connections: int) -> dict:
     inspected = list(
         ReturnItem.objects.filter(status="inspected").order_by("-pk").values_list("lpn", flat=True)
     )[: connections * 600]
-    for i in range(connections):
-        rmas = []
-        for n in range(150):
-            rma = services.create_rma(
-                number=f"LOAD-{run}-{i}-{n}",
+
+    def rmas(prefix):
+        return [
+            services.create_rma(
+                number=f"{prefix}-{n}",
                 program=program,
                 channel="web",
                 lines=[services.NewLine(product=product, quantity=5, reason=reason)],
-            )
-            rmas.append(rma.number)
-        plan["receive"].append((user(f"bench-rcv-{i}", CLERK), lon["RCV-02"].pk, rmas, product.sku))
+            ).number
+            for n in range(150)
+        ]
+
+    for i in range(connections):
+        clerk = user(f"bench-rcv-{i}", CLERK)
+        for flow, whole in (("receive", False), ("receive_whole", True)):
+            numbers = rmas(f"LOAD-{run}-{flow}-{i}")
+            plan[flow].append((clerk, lon["RCV-02"].pk, numbers, product.sku, whole))
         work = [
             (item.lpn, {f"c-{c.pk}": best_answer(c) for c in checklist_for(item)})
             for item in received[i::connections]
@@ -187,18 +199,22 @@ def flow_get(args, deadline, samples):
 
 
 def flow_receive(args, deadline, samples):
-    """Per parcel: open it by its RMA (untimed), scan its 5 units (timed), close it (untimed)."""
-    username, station, rmas, sku = args
+    """Per parcel: open it by its RMA (untimed), scan its 5 units from the desk it shows (timed),
+    close it (untimed). With `whole`, each scan asks for the whole desk, as every scan did
+    before run 14 (for comparison: no clerk's page asks for it)."""
+    username, station, rmas, sku, whole = args
     client = Client()
     client.login(username, station)
     for number in rmas:
         if time.perf_counter() >= deadline:
             return
         status, body = client.request("POST", "/receiving/scan/", {"code": number}, HX)
+        # As the desk's form does: it names the parcel on the page, so each answer is a delta.
+        parcel = re.search(rb'name="parcel_shown" value="(\d+)"', body)[1].decode()
+        scan = {"code": sku, "parcel_shown": "" if whole else parcel}
         for _ in range(5):
-            timed(client, "POST", "/receiving/scan/", {"code": sku}, HX, samples)
-        parcel = re.search(rb"/receiving/parcels/(\d+)/close/", body)
-        client.request("POST", f"/receiving/parcels/{parcel[1].decode()}/close/", {}, HX)
+            timed(client, "POST", "/receiving/scan/", scan, HX, samples)
+        client.request("POST", f"/receiving/parcels/{parcel}/close/", {}, HX)
 
 
 def flow_floor(args, deadline, samples):
@@ -453,6 +469,7 @@ def main():
             clerks = [(username, station, path) for username, station, *_ in plan["receive"]]
             report(drive(name, flow_floor, clerks))
         report(drive("receiving scan (unit)", flow_receive, plan["receive"]))
+        report(drive("receiving scan (unit), whole desk", flow_receive, plan["receive_whole"]))
         report(drive("inspection submit", flow_inspect, plan["inspect"]))
         report(drive("disposition decision", flow_decide, plan["decide"]))
         print(f"\ngunicorn worker RSS after the run: {worker_rss(gunicorn.pid)} MB", flush=True)
