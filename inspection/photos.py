@@ -10,6 +10,8 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .exceptions import PhotoRejected
@@ -26,9 +28,13 @@ def prepare_photo(upload: UploadedFile) -> ContentFile:
     """
     name = PurePath(upload.name or "photo").stem[:40] or "photo"
     if upload.size > settings.INSPECTION_PHOTO_MAX_BYTES:
-        cap = settings.INSPECTION_PHOTO_MAX_BYTES / 1_000_000
         raise PhotoRejected(
-            f"{upload.name} is {upload.size / 1_000_000:.1f} MB; the limit is {cap:g} MB."
+            _("%(file)s is %(size)s MB; the limit is %(limit)s MB.")
+            % {
+                "file": upload.name,
+                "size": number_format(upload.size / 1_000_000, 1),
+                "limit": number_format(f"{settings.INSPECTION_PHOTO_MAX_BYTES / 1_000_000:g}"),
+            }
         )
     try:
         with Image.open(upload) as probe:
@@ -37,16 +43,18 @@ def prepare_photo(upload: UploadedFile) -> ContentFile:
         image = Image.open(upload)
         if image.format not in FORMATS:
             raise PhotoRejected(
-                f"{upload.name} is a {image.format} image; use JPEG, PNG, WebP or GIF."
+                _("%(file)s is a %(format)s image; use JPEG, PNG, WebP or GIF.")
+                % {"file": upload.name, "format": image.format}
             )
         if image.width * image.height > MAX_PIXELS:
             raise PhotoRejected(
-                f"{upload.name} is too large a picture ({image.width}×{image.height})."
+                _("%(file)s is too large a picture (%(width)s×%(height)s).")
+                % {"file": upload.name, "width": image.width, "height": image.height}
             )
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise PhotoRejected(
-            f"{upload.name} is not an image: attach a photo (JPEG or PNG)."
+            _("%(file)s is not an image: attach a photo (JPEG or PNG).") % {"file": upload.name}
         ) from None
     filename = f"{name}.{FORMATS[image.format]}"
     if settings.INSPECTION_KEEP_EXIF:

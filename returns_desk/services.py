@@ -884,7 +884,7 @@ def _lock_exception(
 ) -> tuple[Parcel, ReceivingException]:
     """Lock the exception's parcel, then the exception (receiving locks parcels first, too)."""
     if not reason.strip():
-        raise ReasonRequired("Say why: the reason goes into the unit's history.")
+        raise ReasonRequired(_("Say why: the reason goes into the history."))
     parcel = (
         Parcel.objects.select_for_update(of=("self",))
         .select_related("rma", "station__site")
@@ -1052,7 +1052,7 @@ def create_rma_for_parcel(
     parcel, _ = _lock_exception(exception, reason)
     _require_parked(parcel)
     if not lines:
-        raise CannotResolve("Name at least one product the parcel holds.")
+        raise CannotResolve(_("Name at least one product the parcel holds."))
     rma = create_rma(
         number=f"EXC-{parcel.pk:06d}",
         program=program,
@@ -1080,12 +1080,15 @@ def release_exception(
     reason: str,
     user: AbstractBaseUser,
     station: Station | None = None,
+    product: Product | None = None,
 ) -> ReceivingException:
     """Accept what the exception held back, so it flows on.
 
     A held unit goes to 'received' (awaiting inspection); a parked parcel with a receivable RMA
-    reopens at its station; a flagged late arrival is acknowledged. Raises ReasonRequired,
-    ExceptionNotOpen, CannotResolve (a parcel without a receivable RMA: link one first).
+    reopens at its station; a flagged late arrival is acknowledged. A held unit whose barcode
+    matched no product needs `product`, what the supervisor found it to be: its category gives
+    it a checklist. Raises ReasonRequired, ExceptionNotOpen, CannotResolve (a parcel without a
+    receivable RMA: link one first; an unidentified unit without `product`).
     """
     parcel, exception = _lock_exception(exception, reason)
     details = {"reason": reason.strip()[:300]}
@@ -1095,6 +1098,19 @@ def release_exception(
             e for e in _open_exceptions(parcel, parcel_level_only=False) if e.item_id == item.pk
         ]
         if item.status == ReturnItem.Status.HELD:
+            also_update = ()
+            if item.product_id is None:
+                if product is None:
+                    raise CannotResolve(
+                        _(
+                            "%(lpn)s matched no product, so it has no checklist: name its SKU to"
+                            " release it, or refuse it or write it off."
+                        )
+                        % {"lpn": item.lpn}
+                    )
+                item.product = product
+                also_update = ("product",)
+                details["identified_as"] = product.sku
             move_item(
                 item,
                 to_status=ReturnItem.Status.RECEIVED,
@@ -1102,12 +1118,15 @@ def release_exception(
                 user=user,
                 station=station,
                 details=details,
+                also_update=also_update,
             )
     elif parcel.status == Parcel.Status.PARKED:
         if parcel.rma is None or parcel.rma.status not in RMA.RECEIVABLE:
             raise CannotResolve(
-                "This parcel has no RMA it can be received against: link it to one, create "
-                "one, refuse it or write it off."
+                _(
+                    "This parcel has no RMA it can be received against: link it to one, create"
+                    " one, refuse it or write it off."
+                )
             )
         exceptions = _open_exceptions(parcel, parcel_level_only=True)
         _move_parcel(

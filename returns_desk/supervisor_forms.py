@@ -70,12 +70,9 @@ class CreateRmaForm(forms.Form):
                     % {"line": " ".join(row)[:70]}
                 )
                 continue
-            product = Product.objects.filter(Q(sku=code) | Q(gtin=code)).first()
+            product = _product_of(code)
             if product is None:
-                errors.append(
-                    _("No product has SKU or barcode %(code)s: check it on the item's label.")
-                    % {"code": code}
-                )
+                errors.append(_no_product(code))
             elif not 1 <= quantity <= 999:
                 errors.append(
                     _("%(code)s: the quantity must be a whole number from 1 to 999.")
@@ -100,3 +97,26 @@ class ResolveForm(forms.Form):
         error_messages={"invalid_choice": _("Pick release, refuse or write off.")},
     )
     reason = reason_field
+    # Asked only of a held unit whose barcode matched no product: what it turned out to be.
+    product = ScanCodeField(
+        label=_("Identified as (SKU or barcode)"), required=False, blank_allowed=True
+    )
+
+    def clean_product(self) -> Product | None:
+        code = self.cleaned_data["product"]
+        if not code:
+            return None
+        product = _product_of(code)
+        if product is None:
+            raise forms.ValidationError(_no_product(code))
+        return product
+
+
+def _product_of(code: str) -> Product | None:
+    return Product.objects.filter(Q(sku=code) | Q(gtin=code)).first()
+
+
+def _no_product(code: str) -> str:
+    return _("No product has SKU or barcode %(code)s: check it on the item's label.") % {
+        "code": code
+    }

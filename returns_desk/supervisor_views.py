@@ -442,13 +442,17 @@ def exception_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_exception(
             request, exception, notice, status=422, forms={"resolve_form": form}
         )
-    service = RESOLUTIONS[form.cleaned_data["action"]]
+    action = form.cleaned_data["action"]
+    # What an unidentified unit turned out to be matters only to a release: it goes on to
+    # inspection, where its product's category picks its checklist.
+    identified = {"product": form.cleaned_data["product"]} if action == "release" else {}
     try:
-        exception = service(
+        exception = RESOLUTIONS[action](
             exception=exception,
             reason=form.cleaned_data["reason"],
             user=request.user,
             station=_station(request),
+            **identified,
         )
     except DomainError as error:
         return _render_exception(

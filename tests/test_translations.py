@@ -365,3 +365,27 @@ def test_a_status_inside_a_sentence_is_written_as_its_language_writes_it(
     page = client.get(f"/disposition/units/{floor['lpn']}/", **reader).text
 
     assert f"{floor['lpn']} {said}" in page
+
+
+def test_every_message_a_refusal_carries_goes_through_gettext():
+    """A refusal's message is shown to the clerk as it was raised: one written as a plain
+    string or an f-string stays English in every language, and no catalogue can list it."""
+    import ast
+    import importlib
+
+    from returns_desk.exceptions import DomainError
+
+    untranslated = []
+    for app in ("returns_desk", "inspection", "disposition"):
+        for path in sorted((Path(django_settings.BASE_DIR) / app).glob("*.py")):
+            module = importlib.import_module(f"{app}.{path.stem}")
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                    continue
+                raised = getattr(module, ast.unparse(node.exc.func), None)
+                if not (isinstance(raised, type) and issubclass(raised, DomainError)):
+                    continue
+                message = node.exc.args[0] if node.exc.args else None
+                if isinstance(message, ast.Constant | ast.JoinedStr):
+                    untranslated.append(f"{app}/{path.name}:{node.lineno}")
+    assert untranslated == []

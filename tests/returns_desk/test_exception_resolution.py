@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from inspection.services import start_inspection
 from returns_desk import services
 from returns_desk.exceptions import CannotResolve, ExceptionNotOpen, ReasonRequired
 from returns_desk.models import (
@@ -14,6 +15,7 @@ from returns_desk.models import (
     TrackingNumber,
 )
 from tests.conftest import client_at_station
+from tests.disposition.helpers import make_checklist
 from tests.factories import (
     PolicyFactory,
     ProductFactory,
@@ -158,6 +160,76 @@ def test_releasing_a_held_unit_sends_it_to_inspection(held, supervisor):
     assert held.resolution == Resolution.RELEASED
     released = ItemEvent.objects.get(item=held.item, action="released")
     assert (released.from_status, released.to_status) == ("held", "received")
+
+
+@pytest.fixture
+def unidentified(station, clerk) -> ReceivingException:
+    """A unit labelled as a wrong item whose barcode matched no product."""
+    parcel = open_parcel(make_rma((ProductFactory(), 1)), station, clerk)
+    item, _ = services.receive_exception_unit(
+        parcel=parcel,
+        code="MYSTERY-42",
+        kind=ReceivingException.Kind.WRONG_ITEM,
+        station=station,
+        user=clerk,
+    )
+    assert item.product is None
+    return item.exceptions.get()
+
+
+def test_an_unidentified_unit_is_released_as_the_product_the_supervisor_names(
+    unidentified, supervisor, inspection_station
+):
+    product = ProductFactory(sku="AP-TEE-S")
+    make_checklist(product.category)
+    before = resolution_counts()
+
+    with pytest.raises(CannotResolve, match="MYSTERY|matched no product"):
+        services.release_exception(exception=unidentified, reason="a shirt", user=supervisor)
+    assert resolution_counts() == before
+
+    services.release_exception(
+        exception=unidentified, reason="a shirt", user=supervisor, product=product
+    )
+
+    item = ReturnItem.objects.get(pk=unidentified.item_id)
+    assert (item.status, item.product) == (ReturnItem.Status.RECEIVED, product)
+    released = ItemEvent.objects.get(item=item, action="released")
+    assert released.details["identified_as"] == "AP-TEE-S"
+    # No longer a dead end: it opens on the inspection desk with its category's checklist.
+    inspection = start_inspection(lpn=item.lpn, station=inspection_station, user=supervisor)
+    assert inspection.item == item
+
+
+def test_the_exception_screen_asks_what_an_unidentified_unit_is(supervisor_client, unidentified):
+    ProductFactory(sku="AP-TEE-S", gtin="4006381333931")
+    resolve = url("exception_resolve", unidentified)
+    assert (
+        "Identified as (SKU or barcode)"
+        in supervisor_client.get(url("exception", unidentified)).text
+    )
+
+    unknown = supervisor_client.post(
+        resolve, {"action": "release", "reason": "shirt", "product": "NO-SUCH-SKU"}
+    )
+    assert unknown.status_code == 422
+    assert "No product has SKU or barcode NO-SUCH-SKU" in unknown.text
+    missing = supervisor_client.post(resolve, {"action": "release", "reason": "shirt"})
+    assert missing.status_code == 409
+    assert "matched no product" in missing.text
+    assert ReturnItem.objects.get(pk=unidentified.item_id).status == ReturnItem.Status.HELD
+
+    done = supervisor_client.post(
+        resolve, {"action": "release", "reason": "shirt", "product": "4006381333931"}
+    )
+    assert done.status_code == 200
+    assert ReturnItem.objects.get(pk=unidentified.item_id).product.sku == "AP-TEE-S"
+
+
+def test_an_identified_unit_is_not_asked_what_it_is(supervisor_client, held):
+    assert (
+        "Identified as (SKU or barcode)" not in supervisor_client.get(url("exception", held)).text
+    )
 
 
 def test_releasing_a_parcel_without_an_rma_is_refused_and_changes_nothing(unmatched, supervisor):

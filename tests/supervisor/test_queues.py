@@ -15,12 +15,15 @@ from disposition.models import Disposition, Lot, RepairOrder
 from returns_desk import services
 from returns_desk.models import QueueSLA, ReceivingException, ReturnItem
 from tests.factories import (
+    ProductFactory,
     ProgramFactory,
     ReasonFactory,
     SiteFactory,
     StationFactory,
     UserFactory,
+    make_rma,
     make_unit_at,
+    open_parcel,
 )
 
 pytestmark = pytest.mark.django_db
@@ -329,6 +332,27 @@ def test_exceptions_are_resolved_in_bulk(supervisor_client, station, clerk):
     assert set(
         ReturnItem.objects.filter(pk__in=[i.pk for i in held]).values_list("status", flat=True)
     ) == {"closed"}
+
+
+def test_a_bulk_release_leaves_a_unit_no_product_matched_held_and_says_why(
+    supervisor_client, station, clerk
+):
+    known = make_unit_at(Status.HELD, station=station, user=clerk)
+    parcel = open_parcel(make_rma((ProductFactory(), 1)), station, clerk)
+    unknown, _ = services.receive_exception_unit(
+        parcel=parcel, code="MYSTERY-42", kind="wrong_item", station=station, user=clerk
+    )
+    exceptions = ReceivingException.objects.filter(item__in=[known, unknown])
+
+    response = supervisor_client.post(
+        queue_url("exceptions"),
+        {"action": "release", "note": "checked", "select": [e.pk for e in exceptions]},
+    )
+
+    assert "Release / accept: 1 done." in page(response)
+    assert f"{unknown.lpn} matched no product" in page(response)
+    statuses = dict(ReturnItem.objects.values_list("pk", "status"))
+    assert (statuses[known.pk], statuses[unknown.pk]) == ("received", "held")
 
 
 def test_lots_are_closed_in_bulk(supervisor_client, make_inspected, rules, config, station, clerk):
