@@ -146,7 +146,8 @@ class ReturnAuthorizationAdmin(admin.ModelAdmin):
     list_display = ["number", "program", "customer_name", "status", "issued_on", "expires_on"]
     list_filter = ["status", "program", "channel"]
     search_fields = ["number", "order_reference", "customer_email", "tracking__number"]
-    readonly_fields = ["status"]
+    # Status and cancellation change only through the services (receiving, cancel_rma).
+    readonly_fields = ["status", "cancelled_at", "cancelled_by", "cancel_reason"]
     inlines = [RMALineInline, TrackingInline]
     list_select_related = ["program"]
     change_list_template = "returns_desk/admin_rma_change_list.html"

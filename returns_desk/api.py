@@ -146,6 +146,12 @@ class RmaIn(Schema):
     lines: list[LineIn] = Field(min_length=1, max_length=500)
 
 
+class CancelIn(Schema):
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=300)] = Field(
+        description="Why the return is cancelled, e.g. 'customer kept the item'."
+    )
+
+
 # --- output -------------------------------------------------------------------------------------
 
 
@@ -192,6 +198,8 @@ class RmaOut(Schema):
     tracking_numbers: list[str]
     lines: list[LineOut]
     units: list[RmaUnitOut] = Field(description="Every unit received in its parcels, in order.")
+    cancelled_at: datetime | None = Field(description="Set when the RMA was cancelled.")
+    cancel_reason: str
     created_at: datetime
     updated_at: datetime
 
@@ -266,6 +274,8 @@ def rma_out(rma: RMA) -> dict:
             for parcel in rma.parcels.all()
             for unit in parcel.items.all()
         ],
+        "cancelled_at": rma.cancelled_at,
+        "cancel_reason": rma.cancel_reason,
         "created_at": rma.created_at,
         "updated_at": rma.updated_at,
     }
@@ -465,6 +475,25 @@ def read_rma(request, number: str):
     if rma is None:
         raise HttpError(404, "No RMA has this number.")
     return Status(200, rma_out(rma))
+
+
+@api.post(
+    "/rmas/{number}/cancel",
+    response={200: RmaOut, **ERRORS},
+    auth=KeyAuth(ApiKey.Scope.WRITE),
+    summary="Cancel an RMA nothing has arrived for",
+)
+def cancel_rma(request, number: str, payload: CancelIn):
+    """The customer will not send it after all. A parcel scanned for a cancelled RMA is refused
+    at receiving. Refused with 409 once a parcel for it arrived; cancelling again answers 200
+    with the RMA as the first cancel left it, so a retry is safe."""
+    rma = RMA.objects.filter(number=canonical(number)).first() if _fits(number) else None
+    if rma is None:
+        raise HttpError(404, "No RMA has this number.")
+    services.cancel_rma(
+        rma=rma, reason=payload.reason, cancelled_by=f"API key {request.api_key.name}"
+    )
+    return Status(200, rma_out(rmas_with_details().get(pk=rma.pk)))
 
 
 def _fits(code: str, longest: int = 60) -> bool:

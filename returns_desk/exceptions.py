@@ -41,6 +41,10 @@ class RmaNotReceivable(DomainError):
     pass
 
 
+class RmaNotCancellable(DomainError):
+    """Something arrived against the RMA: what came is received or refused, not cancelled."""
+
+
 class ParcelNotOpen(DomainError):
     pass
 

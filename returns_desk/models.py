@@ -318,6 +318,10 @@ class ReturnAuthorization(models.Model):
     status = models.CharField(
         verbose_name=_("status"), max_length=20, choices=Status, default=Status.AUTHORISED
     )
+    # Who cancelled it (a user, or an API key's name), when and why: services.cancel_rma.
+    cancelled_at = models.DateTimeField(verbose_name=_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.CharField(verbose_name=_("cancelled by"), max_length=150, blank=True)
+    cancel_reason = models.CharField(verbose_name=_("why cancelled"), max_length=300, blank=True)
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True, db_index=True)
 

@@ -24,8 +24,9 @@ ACTIONS = {
     "refund_released": "refund.released",
 }
 RMA_COMPLETED = "rma.completed"  # written by receiving when the last expected unit arrives
+RMA_CANCELLED = "rma.cancelled"  # written by services.cancel_rma
 LOT_CLOSED = "lot.closed"  # for disposition's close_lot: enqueue(event_type=LOT_CLOSED, ...)
-EVENT_TYPES = sorted({*ACTIONS.values(), RMA_COMPLETED, LOT_CLOSED})
+EVENT_TYPES = sorted({*ACTIONS.values(), RMA_COMPLETED, RMA_CANCELLED, LOT_CLOSED})
 
 
 def enqueue(*, event_type: str, aggregate_key: str, payload: dict) -> OutboxEvent:
@@ -101,4 +102,16 @@ def record_for_event(event: ItemEvent) -> OutboxEvent | None:
 def record_rma_completed(rma: ReturnAuthorization) -> OutboxEvent:
     return enqueue(
         event_type=RMA_COMPLETED, aggregate_key=rma.number, payload={"rma": rma_summary(rma)}
+    )
+
+
+def record_rma_cancelled(rma: ReturnAuthorization) -> OutboxEvent:
+    return enqueue(
+        event_type=RMA_CANCELLED,
+        aggregate_key=rma.number,
+        payload={
+            "rma": rma_summary(rma),
+            "cancelled_at": rma.cancelled_at.isoformat(),
+            "reason": rma.cancel_reason,
+        },
     )

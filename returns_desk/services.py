@@ -32,6 +32,7 @@ from .exceptions import (
     ParcelNotOpen,
     ReasonRequired,
     RmaConflict,
+    RmaNotCancellable,
     RmaNotReceivable,
     SerialAlreadyReceived,
     SerialRequired,
@@ -871,6 +872,47 @@ def create_rma(
         raise RmaConflict(
             _("RMA %(number)s or one of its tracking numbers was just taken.") % {"number": number}
         ) from error
+    return rma
+
+
+@transaction.atomic
+def cancel_rma(*, rma: ReturnAuthorization, reason: str, cancelled_by: str) -> ReturnAuthorization:
+    """Cancel a return nothing has arrived for: from then on a parcel scanned for it is refused
+    (and can be parked for a supervisor), and the customer's tracking page says it was cancelled.
+
+    `cancelled_by` names who asked (a user, an API key). Cancelling a cancelled RMA changes
+    nothing, so a retried call answers as the first did. Raises ReasonRequired, and
+    RmaNotCancellable once a parcel arrived for it (what came is received or refused).
+    """
+    if not reason.strip():
+        raise ReasonRequired(_("Say why: the reason goes into the history."))
+    # The RMA's lock is the one receive_parcel takes first: a parcel is opened for it before
+    # or after this, never meanwhile.
+    rma = RMA.objects.select_for_update().get(pk=rma.pk)
+    if rma.status == RMA.Status.CANCELLED:
+        return rma
+    arrived = rma.parcels.order_by("received_at").select_related("station").first()
+    if arrived is not None:
+        raise RmaNotCancellable(
+            _(
+                "RMA %(number)s cannot be cancelled: a parcel for it arrived at %(station)s."
+                " Receive what came, or refuse it from the exception queue."
+            )
+            % {"number": rma.number, "station": arrived.station.code}
+        )
+    if rma.status not in {RMA.Status.AUTHORISED, RMA.Status.EXPIRED}:
+        raise RmaNotCancellable(
+            _("RMA %(number)s is %(status)s: only a return still awaited can be cancelled.")
+            % {"number": rma.number, "status": in_sentence(rma.get_status_display())}
+        )
+    rma.status = RMA.Status.CANCELLED
+    rma.cancelled_at = timezone.now()
+    rma.cancelled_by = cancelled_by[:150]
+    rma.cancel_reason = reason.strip()[:300]
+    rma.save(
+        update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"]
+    )
+    outbox.record_rma_cancelled(rma)
     return rma
 
 

@@ -87,6 +87,10 @@ class CreateRmaForm(forms.Form):
         return data
 
 
+class CancelRmaForm(forms.Form):
+    reason = reason_field
+
+
 class ResolveForm(forms.Form):
     action = forms.ChoiceField(
         choices=[

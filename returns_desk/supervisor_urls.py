@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("exceptions/<int:pk>/resolve/", views.exception_resolve, name="exception_resolve"),
     path("rmas/<str:number>/", views.rma, name="rma"),
+    path("rmas/<str:number>/cancel/", views.rma_cancel, name="rma_cancel"),
     path("search/", views.search, name="search"),
     path("units/", views.units, name="units"),
     path("units/export.csv", views.units_csv, name="units_csv"),

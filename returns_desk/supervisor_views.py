@@ -33,7 +33,7 @@ from .models import (
     ReturnItem,
 )
 from .scanning import BadScan, canonical, parse_scan
-from .supervisor_forms import CreateRmaForm, LinkForm, ResolveForm
+from .supervisor_forms import CancelRmaForm, CreateRmaForm, LinkForm, ResolveForm
 from .tables import ExceptionTable, UnitRegisterTable
 from .views import Outcome as Notice
 from .wording import in_sentence
@@ -476,6 +476,18 @@ def rma(request: HttpRequest, number: str) -> HttpResponse:
         ReturnAuthorization.objects.select_related("program", "policy", "site"),
         number=canonical(number),
     )
+    return _render_rma(request, rma)
+
+
+def _render_rma(
+    request: HttpRequest,
+    rma: ReturnAuthorization,
+    notice: Notice | None = None,
+    *,
+    status: int = 200,
+    cancel_form: CancelRmaForm | None = None,
+) -> HttpResponse:
+    parcels = list(rma.parcels.select_related("station", "received_by").order_by("received_at"))
     units = (
         # Ids first, by index: an OR across the two joins scans every unit (3 s at a million).
         ReturnItem.objects.filter(
@@ -491,14 +503,42 @@ def rma(request: HttpRequest, number: str) -> HttpResponse:
         "rma": rma,
         "lines": rma.lines.select_related("product", "reason").order_by("line_no"),
         "units": units,
-        "parcels": rma.parcels.select_related("station", "received_by").order_by("received_at"),
+        "parcels": parcels,
+        # What services.cancel_rma allows, offered only where it would be.
+        "can_cancel": not parcels
+        and rma.status
+        in {ReturnAuthorization.Status.AUTHORISED, ReturnAuthorization.Status.EXPIRED},
         "exceptions": ReceivingException.objects.filter(parcel__rma=rma)
         .select_related("item")
         .order_by("raised_at"),
         "tracking": rma.tracking.all(),
+        "outcome": notice,
+        "cancel_form": cancel_form or CancelRmaForm(),
         **supervisor_context(),
     }
-    return render(request, "returns_desk/rma.html", context)
+    return render(request, "returns_desk/rma.html", context, status=status)
+
+
+@require_POST
+@supervisor_required
+def rma_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    """Cancel an RMA nothing has arrived for (the customer will not send it after all)."""
+    rma = get_object_or_404(
+        ReturnAuthorization.objects.select_related("program", "policy", "site"),
+        number=canonical(number),
+    )
+    form = CancelRmaForm(request.POST)
+    if not form.is_valid():
+        notice = Notice("error", _form_errors(form))
+        return _render_rma(request, rma, notice, status=422, cancel_form=form)
+    try:
+        rma = services.cancel_rma(
+            rma=rma, reason=form.cleaned_data["reason"], cancelled_by=request.user.get_username()
+        )
+    except DomainError as error:
+        return _render_rma(request, rma, Notice("error", error.message), status=error.status)
+    message = _("RMA %(number)s is cancelled: a parcel scanned for it will be refused.")
+    return _render_rma(request, rma, Notice("success", message % {"number": rma.number}))
 
 
 @require_GET

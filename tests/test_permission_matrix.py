@@ -91,6 +91,7 @@ EXPECTED = {
     "supervisor:exception_create_rma": action(SUPERVISOR, pk="exception"),
     "supervisor:exception_resolve": action(SUPERVISOR, pk="exception"),
     "supervisor:rma": page(SUPERVISOR),
+    "supervisor:rma_cancel": action(SUPERVISOR),
     # Without a query the search says what to type, as a 400.
     "supervisor:search": page(SUPERVISOR, ok=400),
     "supervisor:dashboard": page(SUPERVISOR),
@@ -112,6 +113,7 @@ EXPECTED = {
     "api:openapi-json": page(PUBLIC),
     "api:openapi-view": page(PUBLIC),
     "api:create_rma": Expect(API, frozenset(POST)),
+    "api:cancel_rma": Expect(API, frozenset(POST)),
     "api:list_changed_rmas": page(API),
     "api:read_rma": page(API),
     "api:read_unit": page(API),
@@ -206,7 +208,9 @@ def path_for(route: Route, world: dict) -> str:
 
 def expected_status(expect: Expect, role: str | None, method: str) -> int | str:
     if expect.role == API:
-        return 401
+        # A method the endpoint lacks is 405 before any key is read, unless another endpoint
+        # answers it on the same path (GET /rmas lists, POST /rmas creates): then that one's 401.
+        return 401 if method in expect.methods else "401 or 405"
     if role is None and expect.role == ADMIN:
         return "admin login"
     if role is None and expect.role != PUBLIC:
@@ -237,6 +241,8 @@ def test_each_role_gets_the_expected_answer_from_every_url(client, world, statio
                 got = response.status_code
                 if wanted == "login":
                     ok = got == 302 and response["Location"].startswith("/accounts/login/")
+                elif wanted == "401 or 405":
+                    ok = got in {401, 405}
                 elif wanted == "admin login":
                     ok = got == 302 and response["Location"].startswith("/admin/login/")
                 elif method == "POST" and wanted == expect.ok:

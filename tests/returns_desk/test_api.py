@@ -359,11 +359,15 @@ def test_the_openapi_document_describes_every_endpoint_and_error(client):
         ("/api/v1/rmas", "post"),
         ("/api/v1/rmas", "get"),
         ("/api/v1/rmas/{number}", "get"),
+        ("/api/v1/rmas/{number}/cancel", "post"),
         ("/api/v1/units/{lpn}", "get"),
     }
     for operation in operations.values():
         assert {"400", "401", "403", "404"} <= set(operation["responses"])
     assert {"201", "409", "413", "422"} <= set(operations["/api/v1/rmas", "post"]["responses"])
+    assert {"200", "409", "422"} <= set(
+        operations["/api/v1/rmas/{number}/cancel", "post"]["responses"]
+    )
 
 
 def test_a_write_that_lost_a_race_is_409_and_the_same_idempotent_request_then_succeeds(

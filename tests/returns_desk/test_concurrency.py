@@ -12,8 +12,14 @@ from django.db import connection
 from django.test import Client
 
 from returns_desk import services
-from returns_desk.exceptions import OverReceipt, ParcelNotOpen, SerialAlreadyReceived
-from returns_desk.models import Parcel, ReturnItem
+from returns_desk.exceptions import (
+    OverReceipt,
+    ParcelNotOpen,
+    RmaNotCancellable,
+    RmaNotReceivable,
+    SerialAlreadyReceived,
+)
+from returns_desk.models import Parcel, ReturnAuthorization, ReturnItem
 from tests.conftest import client_at_station
 from tests.factories import ProductFactory, make_rma, open_parcel
 
@@ -117,6 +123,22 @@ def test_one_parcel_scanned_at_two_stations_at_once_opens_once(station, other_st
     refused = [r for r in results if isinstance(r, ParcelNotOpen)]
     assert len(opened) == 1 and len(refused) == 1, results
     assert Parcel.objects.count() == 1
+
+
+def test_a_cancel_and_a_parcel_scan_at_once_never_leave_a_parcel_on_a_cancelled_rma(station, clerk):
+    rma = make_rma((ProductFactory(), 1))
+
+    results = run_together(
+        lambda: services.receive_parcel(code=rma.number, station=station, user=clerk),
+        lambda: services.cancel_rma(rma=rma, reason="shop cancelled", cancelled_by="shop"),
+    )
+
+    rma.refresh_from_db()
+    parcels = Parcel.objects.filter(rma=rma).count()
+    if rma.status == ReturnAuthorization.Status.CANCELLED:
+        assert isinstance(results[0], RmaNotReceivable) and parcels == 0, results
+    else:
+        assert isinstance(results[1], RmaNotCancellable) and parcels == 1, results
 
 
 def test_units_received_at_two_stations_at_once_never_share_an_lpn(
