@@ -284,6 +284,8 @@ class ReturnAuthorization(models.Model):
         EXPIRED = "expired", _("Expired")
 
     RECEIVABLE = {Status.AUTHORISED, Status.PARTIALLY_RECEIVED, Status.RECEIVED, Status.EXPIRED}
+    # Still awaited: nothing has arrived (services.cancel_rma also checks its parcels).
+    CANCELLABLE = {Status.AUTHORISED, Status.EXPIRED}
 
     number = models.CharField(_("RMA number"), max_length=40, unique=True)
     program = models.ForeignKey(

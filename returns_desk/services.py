@@ -900,7 +900,7 @@ def cancel_rma(*, rma: ReturnAuthorization, reason: str, cancelled_by: str) -> R
             )
             % {"number": rma.number, "station": arrived.station.code}
         )
-    if rma.status not in {RMA.Status.AUTHORISED, RMA.Status.EXPIRED}:
+    if rma.status not in RMA.CANCELLABLE:
         raise RmaNotCancellable(
             _("RMA %(number)s is %(status)s: only a return still awaited can be cancelled.")
             % {"number": rma.number, "status": in_sentence(rma.get_status_display())}

@@ -472,11 +472,14 @@ def exception_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @supervisor_required
 def rma(request: HttpRequest, number: str) -> HttpResponse:
-    rma = get_object_or_404(
+    return _render_rma(request, _rma(number))
+
+
+def _rma(number: str) -> ReturnAuthorization:
+    return get_object_or_404(
         ReturnAuthorization.objects.select_related("program", "policy", "site"),
         number=canonical(number),
     )
-    return _render_rma(request, rma)
 
 
 def _render_rma(
@@ -505,9 +508,7 @@ def _render_rma(
         "units": units,
         "parcels": parcels,
         # What services.cancel_rma allows, offered only where it would be.
-        "can_cancel": not parcels
-        and rma.status
-        in {ReturnAuthorization.Status.AUTHORISED, ReturnAuthorization.Status.EXPIRED},
+        "can_cancel": not parcels and rma.status in ReturnAuthorization.CANCELLABLE,
         "exceptions": ReceivingException.objects.filter(parcel__rma=rma)
         .select_related("item")
         .order_by("raised_at"),
@@ -523,10 +524,7 @@ def _render_rma(
 @supervisor_required
 def rma_cancel(request: HttpRequest, number: str) -> HttpResponse:
     """Cancel an RMA nothing has arrived for (the customer will not send it after all)."""
-    rma = get_object_or_404(
-        ReturnAuthorization.objects.select_related("program", "policy", "site"),
-        number=canonical(number),
-    )
+    rma = _rma(number)
     form = CancelRmaForm(request.POST)
     if not form.is_valid():
         notice = Notice("error", _form_errors(form))

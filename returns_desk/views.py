@@ -202,12 +202,12 @@ def _recent(station) -> list[tuple]:
             "user__username",
         )
     )
-    # Each action worded by the model's own rule, on an unsaved event holding only the action.
     return _recent_rows(events)
 
 
 def _recent_rows(events) -> list[tuple]:
     """Rows of the recent list from (created_at, action, lpn, RMA number, code, username)."""
+    # Each action worded by the model's own rule, on an unsaved event holding only the action.
     words = {action: ItemEvent(action=action).action_label for action in {e[1] for e in events}}
     rows = []
     for created_at, action, lpn, number, code, username in events:
@@ -217,7 +217,7 @@ def _recent_rows(events) -> list[tuple]:
 
 def _page_shows(request: HttpRequest, parcel: Parcel | None) -> bool:
     """Whether the page that sent this htmx scan shows `parcel`, still open, as its parcel."""
-    return (
+    return bool(
         request.htmx
         and parcel is not None
         and parcel.status == Parcel.Status.OPEN
