@@ -18,7 +18,7 @@ from django_htmx.http import retarget, trigger_client_event
 
 from returns_desk.exceptions import DomainError
 from returns_desk.models import ReturnItem
-from returns_desk.stations import newest, station_required
+from returns_desk.stations import newest, stamped, station_required
 from returns_desk.views import Outcome
 
 from . import services
@@ -95,6 +95,21 @@ def _disposition_url(item: ReturnItem) -> str:
         return ""
 
 
+def _recent(station) -> list[tuple]:
+    """The station's latest grades: when (ISO and clock time, local), LPN, grade and score.
+
+    Only the columns shown, as values: as rows of inspections and their units (two models of
+    dozens of columns) the list cost as much as the rest of the answer to a submit.
+    """
+    graded = newest(
+        Inspection.objects.filter(station=station, finished_at__isnull=False).order_by(
+            "-finished_at"
+        ),
+        RECENT_SHOWN,
+    ).values_list("finished_at", "item__lpn", "grade_code", "score")
+    return [(*stamped(finished_at), lpn, grade, score) for finished_at, lpn, grade, score in graded]
+
+
 def _context(
     request: HttpRequest,
     inspection: Inspection | None,
@@ -111,14 +126,7 @@ def _context(
         "result": result,
         "reopen_lpn": reopen_lpn if request.user.has_perm(SUPERVISE) else "",
         "next_url": _disposition_url(result.item) if result else "",
-        "recent": newest(
-            Inspection.objects.filter(station=request.station, finished_at__isnull=False).order_by(
-                "-finished_at"
-            ),
-            RECENT_SHOWN,
-        ).select_related("item")
-        if request.station
-        else [],
+        "recent": _recent(request.station) if request.station else [],
     }
     if inspection is not None:
         errors = errors or {}

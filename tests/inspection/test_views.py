@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.timezone import localtime
 from PIL import Image
 
 from inspection.models import Answer, Inspection, Photo
@@ -412,3 +413,6 @@ def test_the_desk_lists_the_units_graded_here_newest_first(
     assert newest.lpn in recent and second.lpn in recent
     assert recent.index(newest.lpn) < recent.index(second.lpn)
     assert oldest.lpn not in recent and elsewhere.lpn not in recent
+    graded = Inspection.objects.get(item=newest, superseded=False)
+    assert f"{newest.lpn} <strong>{graded.grade_code}</strong>" in recent
+    assert f'<time datetime="{localtime(graded.finished_at).isoformat()}">' in recent
