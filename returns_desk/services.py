@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.signals import post_save
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -383,12 +384,15 @@ def receive_parcel(
         details={"code": code, "rma": rma.number, "packaging": packaging, "late": is_late},
     )
     if is_late:
-        verdict = "held for a supervisor" if hold else "accepted and flagged"
+        if hold:
+            message = _("RMA %(number)s expired on %(date)s: held for a supervisor.")
+        else:
+            message = _("RMA %(number)s expired on %(date)s: accepted and flagged.")
         _raise_exception(
             parcel=parcel,
             kind=ReceivingException.Kind.LATE,
             code=code,
-            message=f"RMA {rma.number} expired on {rma.expires_on:%d %b %Y}: {verdict}.",
+            message=message % {"number": rma.number, "date": date_format(rma.expires_on)},
             user=user,
             station=station,
         )
@@ -648,7 +652,6 @@ def receive_exception_unit(
         status_changed_at=now,
         scan_token=scan_token,
     )
-    label = ReceivingException.Kind(kind).label.lower()
     record_event(
         item=item,
         parcel=parcel,
@@ -663,7 +666,13 @@ def receive_exception_unit(
         item=item,
         kind=kind,
         code=code,
-        message=f"{item.lpn}: {code} received as {label} on RMA {parcel.rma.number}.",
+        message=_("%(lpn)s: %(code)s received as %(kind)s on RMA %(number)s.")
+        % {
+            "lpn": item.lpn,
+            "code": code,
+            "kind": in_sentence(ReceivingException.Kind(kind).label),
+            "number": parcel.rma.number,
+        },
         user=user,
         station=station,
     )
@@ -764,10 +773,14 @@ def park_unmatched_parcel(
         details={"code": code, "reason": reason},
     )
     if rma is None:
-        kind, message = ReceivingException.Kind.UNMATCHED, f"No RMA matches '{code}'."
+        kind = ReceivingException.Kind.UNMATCHED
+        message = _("No RMA matches '%(code)s'.") % {"code": code}
     else:
         kind = ReceivingException.Kind.RMA_NOT_OPEN
-        message = f"RMA {rma.number} is {rma.get_status_display().lower()}."
+        message = _("RMA %(number)s is %(status)s.") % {
+            "number": rma.number,
+            "status": in_sentence(rma.get_status_display()),
+        }
     _raise_exception(
         parcel=parcel,
         kind=kind,

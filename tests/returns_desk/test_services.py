@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from returns_desk import services
 from returns_desk.exceptions import (
@@ -186,6 +186,17 @@ def test_receive_parcel_accepts_and_flags_a_late_arrival(station, clerk):
     assert exception.status == ReceivingException.Status.OPEN
     assert "accepted and flagged" in exception.message
     assert ItemEvent.objects.filter(parcel=parcel, action="exception_raised").count() == 1
+
+
+def test_an_exception_is_worded_in_the_language_of_the_desk_that_raised_it(station, clerk):
+    rma = make_rma((ProductFactory(), 1), issued_on=days_ago(40))
+
+    with translation.override("de"):
+        parcel = open_parcel(rma, station, clerk)
+
+    message = ReceivingException.objects.get(parcel=parcel).message
+    assert message.startswith(f"RMA {rma.number} ist am ")
+    assert message.endswith("abgelaufen: angenommen und markiert.")
 
 
 def test_receive_parcel_parks_a_late_arrival_when_the_policy_holds_it(station, clerk):
