@@ -44,7 +44,13 @@
     beep("error");
   }
 
-  document.addEventListener("DOMContentLoaded", focusScanField);
+  // A scanner can fire before the scripts have run: the form then posts without htmx and the
+  // answer comes as a whole page. Its outcome is the one a page carries, and it gets its sound.
+  document.addEventListener("DOMContentLoaded", function () {
+    var outcome = document.querySelector("#outcome[data-outcome]");
+    if (outcome) beep(outcome.dataset.outcome);
+    focusScanField();
+  });
 
   // htmx fires afterSettle on each element an answer swapped in, out-of-band ones too. The
   // sound goes with the one holding the outcome: once an answer, and never for an answer that

@@ -128,3 +128,38 @@ def test_each_scan_sounds_once_and_the_desk_shows_what_it_changed(page, live_ser
     page.reload()
     expect(page.locator("#recent-list li")).to_have_text(shown)
     expect(page.locator('#parcel-lines [data-line="1"]')).to_contain_text("4")
+
+
+def test_a_scan_fired_before_the_scripts_ran_is_answered_by_a_whole_page_with_its_sound(
+    page, live_server
+):
+    StationFactory(code="RCV-01")
+    UserFactory(username="clara", role="clerk")
+    rma = make_rma((ProductFactory(sku="AP-TEE-S"), 1), number="RMA-200001")
+    listen(page)
+    log_in(page, live_server, "clara")
+    choose_station(page, "LON · RCV-01")
+    expect(page.get_by_label("Scan a parcel")).to_be_focused()
+
+    # A slow network: the desk is drawn and its field focused, but htmx has not arrived yet.
+    held = []
+
+    def hold_the_first_download(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/htmx-2.min.js", hold_the_first_download)
+    page.reload(wait_until="commit")
+    expect(page.get_by_label("Scan a parcel")).to_be_focused()
+    assert page.evaluate("typeof window.htmx") == "undefined"
+    with page.expect_navigation():
+        page.keyboard.type(rma.number)
+        page.keyboard.press("Enter")
+        # The script arrives late: the answer's page may be waiting on that same download.
+        held[0].continue_()
+
+    expect(page.get_by_role("status")).to_contain_text("RMA-200001")
+    expect(page.get_by_label("Scan a unit")).to_be_focused()
+    assert heard(page) == ["done"]
