@@ -7,6 +7,7 @@ class DispositionConfig(AppConfig):
     verbose_name = _("Disposition")
 
     def ready(self) -> None:
+        from inspection.next_step import register_next_step
         from returns_desk import configcache
         from returns_desk.facts import register_unit_facts
         from returns_desk.signals import demo_data_loaded
@@ -16,8 +17,10 @@ class DispositionConfig(AppConfig):
         from .demo_activity import load_demo_activity
         from .facts import disposition_facts
         from .models import DefaultDestination, DispositionRule, DispositionSettings, Partner
+        from .next_step import recommended_disposition
 
         register_unit_facts(disposition_facts)
+        register_next_step(recommended_disposition)
         configcache.watch(DispositionRule, Partner, DefaultDestination, DispositionSettings)
 
         demo_data_loaded.connect(load_demo_rules, dispatch_uid="disposition_demo")

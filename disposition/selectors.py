@@ -186,15 +186,21 @@ def repairs_done(item: ReturnItem) -> int:
     return RepairOrder.objects.filter(item=item, status=RepairOrder.Status.DONE).count()
 
 
-def recommend(item: ReturnItem, config: DispositionSettings | None = None) -> Recommendation:
-    """Run the active rules on the unit (related rows loaded with ITEM_RELATED).
+def recommend(
+    item: ReturnItem,
+    config: DispositionSettings | None = None,
+    *,
+    inspection: Inspection | None = None,
+) -> Recommendation:
+    """Run the active rules on the unit (related rows loaded with ITEM_RELATED), graded by
+    `inspection` when the caller holds it, else by its current inspection.
 
     A unit repaired the configured maximum number of times is not sent to the bench again:
     its recommendation becomes the end-of-life outcome. Raises nothing: a rule set without a
     catch-all yields a recommendation without a rule, which the service refuses.
     """
     config = config or disposition_settings()
-    inspection = current_inspection(item)
+    inspection = inspection or current_inspection(item)
     facts = facts_for(item, inspection, config)
     trace = rules.first_match(rule_set(), facts)
     rule = trace.fired

@@ -26,6 +26,7 @@ from .exceptions import InspectionNotOpen, InvalidAnswers, NotInspectable
 from .forms import CompleteForm, ReopenForm, ScanForm, raw_answers
 from .grading import Kind
 from .models import GradingCriterion, Inspection, Photo
+from .next_step import next_step
 from .selectors import checklist, preview_grade, scale_for
 
 INSPECT = "inspection.inspect_returns"
@@ -126,6 +127,7 @@ def _context(
         "result": result,
         "reopen_lpn": reopen_lpn if request.user.has_perm(SUPERVISE) else "",
         "next_url": _disposition_url(result.item) if result else "",
+        "next_step": next_step(result) if result else None,
         "recent": _recent(request.station) if request.station else [],
     }
     if inspection is not None:

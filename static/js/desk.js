@@ -67,6 +67,18 @@
     focusScanField();
   });
 
+  // Enter on the empty scan field confirms the recommendation shown (inspection and
+  // disposition desks), so a clerk decides with one key; a scanner always sends a code first,
+  // so it never confirms.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter") return;
+    var field = event.target.closest("[data-scan-field]");
+    var confirm = document.querySelector("[data-confirm]");
+    if (!field || !confirm || field.value.trim() !== "") return;
+    event.preventDefault();
+    confirm.click();
+  });
+
   document.body.addEventListener("htmx:sendError", function () {
     showFailure(document.getElementById("network-error").dataset.unreachable);
   });

@@ -1,11 +1,13 @@
 import re
 
 import pytest
+from django.urls import reverse
 
 from disposition.models import Disposition
 from returns_desk.models import ReturnItem, Station
 from tests.conftest import client_at_station
-from tests.factories import StationFactory, UserFactory
+from tests.disposition.helpers import CONDITION_FOR_GRADE
+from tests.factories import ProductFactory, StationFactory, UserFactory, make_unit_at
 
 pytestmark = pytest.mark.django_db
 Status = ReturnItem.Status
@@ -267,3 +269,74 @@ def test_the_desk_lists_the_stations_eight_latest_decisions_newest_first(
     shown = re.findall(r'href="/disposition/units/([^/]+)/">[^<]+</a> ([^<]+?)\s*</li>', recent)
     outcomes = {"A": "Restock", "C": "Repair", "X": "Recycle"}
     assert shown == [(item.lpn, outcomes[item.grade_code]) for item in units[:0:-1]]
+
+
+def grade_at_the_inspection_desk(client, checklist, station, clerk, grade: str):
+    """Grade a unit on the inspection desk; return it and that desk's answer."""
+    product = ProductFactory(category=checklist["condition"].category, unit_value="50.00")
+    item = make_unit_at(Status.INSPECTING, station=station, user=clerk, product=product)
+    inspection = item.inspections.get()
+    answer = {f"c-{checklist['condition'].pk}": CONDITION_FOR_GRADE[grade]}
+    url = reverse("inspection:complete", args=[inspection.pk])
+    return item, client.post(url, answer, HTTP_HX_REQUEST="true")
+
+
+def test_the_grade_comes_with_its_recommendation_confirmed_in_one_post(
+    clerk_client, checklist, rules, config, station, clerk
+):
+    item, graded = grade_at_the_inspection_desk(clerk_client, checklist, station, clerk, "A")
+
+    result = graded.text[graded.text.index('id="result"') :]
+    assert "Restock → RESTOCK-A" in result
+    # The refund as the unit's disposition page words it, amount and all.
+    amount = re.search(r"Refund minus restocking fee · ([\d.,]+)", result)[1]
+    page = clerk_client.get(decide_url(item)).text
+    assert re.search(rf"Refund minus restocking fee</strong> · {re.escape(amount)}\b", page)
+    confirm = re.search(
+        r'<form method="post" action="([^"]+)" class="confirm">(.*?)</form>', result, re.S
+    )
+    assert confirm[1] == decide_url(item)
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', confirm[2]))
+    assert fields["inspection"] == str(item.inspections.get().pk)
+
+    # The form posts without htmx: the answer is the disposition desk, its label and put-away.
+    decided = clerk_client.post(confirm[1], fields)
+    assert decided.status_code == 200
+    assert "<html" in decided.text and "put it away and scan RESTOCK-A" in decided.text
+    disposition = Disposition.objects.get(item=item)
+    assert disposition.chosen_outcome == "restock" and not disposition.is_override
+    item.refresh_from_db()
+    assert item.status == Status.DISPOSED
+
+
+def test_no_confirm_is_offered_when_no_rule_matches(
+    clerk_client, checklist, rules, config, station, clerk
+):
+    rules["catch_all"].delete()
+    item, graded = grade_at_the_inspection_desk(clerk_client, checklist, station, clerk, "B")
+
+    assert "graded B" in graded.text
+    assert "data-confirm" not in graded.text
+    # The disposition page says why; the grade links to it.
+    assert f'href="{decide_url(item)}" data-key="F2"' in graded.text
+
+
+def test_a_confirm_sent_after_the_unit_was_graded_again_is_refused(
+    clerk_client, checklist, rules, config, station, clerk
+):
+    item, graded = grade_at_the_inspection_desk(clerk_client, checklist, station, clerk, "A")
+    stale = {"inspection": str(item.inspections.get().pk)}
+    # A second look before the first grade's confirm came in: scanned again, graded scrap.
+    clerk_client.post(reverse("inspection:scan"), {"code": item.lpn})
+    clerk_client.post(
+        reverse("inspection:complete", args=[item.inspections.get(superseded=False).pk]),
+        {f"c-{checklist['condition'].pk}": CONDITION_FOR_GRADE["X"]},
+    )
+
+    item.refresh_from_db()
+    assert item.grade_code == "X"
+
+    refused = clerk_client.post(decide_url(item), stale)
+
+    assert refused.status_code == 409
+    assert not Disposition.objects.filter(item=item).exists()

@@ -10,6 +10,7 @@ from django.utils.timezone import localtime
 from PIL import Image
 
 from inspection.models import Answer, Inspection, Photo
+from inspection.next_step import NextStep, next_step
 from inspection.selectors import best_answer, checklist_for
 from returns_desk.models import ReturnItem
 from tests.conftest import client_at_station
@@ -231,6 +232,45 @@ def test_submitting_saves_the_grade_and_returns_to_the_scan_field(
     assert inspecting.inspections.get().answers.count() == 3
 
 
+def test_the_saved_grade_offers_the_step_a_later_app_recommends(
+    clerk_client, inspecting, checklist, monkeypatch
+):
+    def recommend_repair(inspection):
+        return NextStep(
+            summary=f"Repair {inspection.item.lpn}",
+            confirm_label="Confirm repair",
+            url="/repair/",
+            fields={"inspection": str(inspection.pk)},
+            detail="Refund withheld",
+            warnings=("Second repair",),
+        )
+
+    monkeypatch.setattr("inspection.next_step._providers", [recommend_repair])
+    response = clerk_client.post(
+        complete_url(inspecting), answers(checklist, "pass", "2", "85"), **HTMX
+    )
+
+    result = response.text[response.text.index('id="result"') :]
+    assert f"Repair {inspecting.lpn}" in result
+    assert "Refund withheld" in result and "Second repair" in result
+    assert '<form method="post" action="/repair/" class="confirm">' in result
+    pk = inspecting.inspections.get().pk
+    assert f'name="inspection" value="{pk}"' in result
+    assert "Confirm repair" in result and "data-confirm" in result
+
+
+def test_without_a_recommended_step_the_grade_links_to_the_units_disposition(
+    clerk_client, inspecting, checklist, monkeypatch
+):
+    monkeypatch.setattr("inspection.next_step._providers", [lambda inspection: None])
+    response = clerk_client.post(
+        complete_url(inspecting), answers(checklist, "pass", "2", "85"), **HTMX
+    )
+    assert "graded B" in response.text
+    assert "data-confirm" not in response.text
+    assert "Decide disposition" in response.text
+
+
 def test_a_double_submit_shows_the_saved_grade_and_changes_nothing(
     clerk_client, inspecting, checklist
 ):
@@ -361,8 +401,12 @@ def test_submitting_thirty_answers_costs_as_few_queries_as_submitting_three(
     def ready_to_submit(username: str, product) -> Callable:
         clerk = UserFactory(username=username, role="clerk")
         client_at_station(client, clerk, station)
+        graded_before = make_unit_at(Status.INSPECTED, station=station, user=clerk, product=product)
         item = make_unit_at(Status.INSPECTING, station=station, user=clerk, product=product)
         data = {f"c-{c.pk}": best_answer(c) for c in checklist_for(item)}
+        # Making users and RMAs changed the configuration: a desk reads it again once, as the
+        # step recommended for the unit graded before did.
+        next_step(graded_before.inspections.get())
         client.get(DESK)  # the checklist is on screen before it is submitted
         url = complete_url(item)
         return lambda: client.post(url, data, **HTMX)
@@ -378,7 +422,7 @@ def test_submitting_thirty_answers_costs_as_few_queries_as_submitting_three(
 
     # Session, configuration token, the inspection; locks on unit and inspection, the answers
     # (read, then one INSERT, graded as written), grade and status, history and outbox; then
-    # the desk's lists.
+    # the desk's lists. The recommended step reads only configuration, cached.
     with django_assert_num_queries(with_three):
         assert "graded A" in submit().text
     assert with_three <= 15
