@@ -7,15 +7,19 @@ turn a domain error into a message with a 4xx -> answer htmx with the `desk` par
 
 import csv
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from inspection import services as inspection_services
+from inspection.views import INSPECT
 from returns_desk.exceptions import DomainError
 from returns_desk.labels import code128_svg
 from returns_desk.models import ReturnItem
@@ -32,6 +36,7 @@ DECIDE = "disposition.decide_disposition"
 SUPERVISE = "returns_desk.supervise_returns"
 TEMPLATE = "disposition/desk.html"
 RECENT_SHOWN = 8
+AWAITING_INSPECTION = (ReturnItem.Status.RECEIVED, ReturnItem.Status.INSPECTING)
 
 
 def _form_errors(form) -> str:
@@ -176,7 +181,25 @@ def _put_away(request: HttpRequest, lpn: str, code: str) -> HttpResponse:
     return response
 
 
+def _inspect_first(request: HttpRequest, item: ReturnItem) -> HttpResponse:
+    """A unit not graded yet opens on the inspection desk of this station, which is one.
+
+    So a clerk who confirmed a disposition from the inspection desk and landed here scans the
+    next unit as they would there.
+    """
+    try:
+        inspection_services.start_inspection(
+            lpn=item.lpn, station=request.station, user=request.user
+        )
+    except DomainError as error:
+        return _respond(request, item, Notice("error", error.message), status=error.status)
+    url = f"{reverse('inspection:desk')}?{urlencode({'opened': item.lpn})}"
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
 def _show_unit(request: HttpRequest, item: ReturnItem) -> HttpResponse:
+    if item.status in AWAITING_INSPECTION and request.user.has_perm(INSPECT):
+        return _inspect_first(request, item)
     if item.status == ReturnItem.Status.INSPECTED:
         message = _("%(lpn)s: press Enter to confirm, or override below.")
         notice = Notice("prompt", message % {"lpn": item.lpn})

@@ -180,7 +180,13 @@ def _respond(
 @permission_required(INSPECT, raise_exception=True)
 @inspection_station_required
 def desk(request: HttpRequest) -> HttpResponse:
-    return _respond(request, _open_inspection(request), None)
+    inspection = _open_inspection(request)
+    # Sent here by another desk that opened the unit (`?opened=LPN`): say so, as a scan here
+    # would, with its sound. A stale or forged value just shows the desk.
+    opened = request.GET.get("opened", "")
+    if inspection is not None and opened and opened == inspection.item.lpn:
+        return _respond(request, inspection, _checklist_prompt(inspection.item))
+    return _respond(request, inspection, None)
 
 
 @require_POST
@@ -202,13 +208,17 @@ def scan(request: HttpRequest) -> HttpResponse:
         return _scan_error(request, Outcome("error", error.message), error.status)
     inspection = Inspection.objects.select_related(*INSPECTION_RELATED).get(pk=inspection.pk)
     item = inspection.item
+    outcome = _checklist_prompt(item)
+    return _respond(request, inspection, outcome, event=("inspectionStarted", {"lpn": item.lpn}))
+
+
+def _checklist_prompt(item: ReturnItem) -> Outcome:
     product = f"{item.product.sku} {item.product.name}" if item.product else item.scanned_code
     message = _("%(lpn)s: %(product)s. Answer the checklist.") % {
         "lpn": item.lpn,
         "product": product,
     }
-    outcome = Outcome("prompt", message)
-    return _respond(request, inspection, outcome, event=("inspectionStarted", {"lpn": item.lpn}))
+    return Outcome("prompt", message)
 
 
 def _scan_error(request, outcome: Outcome, status: int, reopen_lpn: str = "") -> HttpResponse:

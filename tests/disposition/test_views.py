@@ -340,3 +340,50 @@ def test_a_confirm_sent_after_the_unit_was_graded_again_is_refused(
 
     assert refused.status_code == 409
     assert not Disposition.objects.filter(item=item).exists()
+
+
+def test_a_unit_not_graded_yet_opens_on_the_inspection_desk(
+    clerk_client, checklist, rules, station, clerk
+):
+    product = ProductFactory(category=checklist["condition"].category, sku="EL-PHONE")
+    unit = make_unit_at(Status.RECEIVED, station=station, user=clerk, product=product)
+
+    response = clerk_client.post("/disposition/scan/", {"code": unit.lpn}, HTTP_HX_REQUEST="true")
+
+    opened = f"/inspection/?opened={unit.lpn}"
+    assert response.status_code == 200 and response["HX-Redirect"] == opened
+    unit.refresh_from_db()
+    assert unit.status == Status.INSPECTING
+    assert unit.inspections.get().station == station
+    desk = clerk_client.get(opened).text
+    assert f"{unit.lpn}: EL-PHONE" in desk and "Answer the checklist." in desk
+    assert 'id="checklist"' in desk
+    # Without htmx (a scan before the scripts ran) the browser is sent there the same way.
+    again = clerk_client.post("/disposition/scan/", {"code": unit.lpn})
+    assert again.status_code == 302 and again["Location"] == opened
+
+
+def test_a_unit_that_cannot_be_inspected_stays_on_the_disposition_desk_with_why(
+    clerk_client, rules, station, clerk
+):
+    no_checklist = ProductFactory()
+    unit = make_unit_at(Status.RECEIVED, station=station, user=clerk, product=no_checklist)
+
+    response = clerk_client.post("/disposition/scan/", {"code": unit.lpn}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 409
+    assert "HX-Redirect" not in response
+    assert "There is no checklist for" in response.text
+    unit.refresh_from_db()
+    assert unit.status == Status.RECEIVED
+
+
+def test_the_inspection_desk_names_only_the_unit_open_at_this_station(
+    clerk_client, checklist, station, clerk
+):
+    product = ProductFactory(category=checklist["condition"].category)
+    unit = make_unit_at(Status.INSPECTING, station=station, user=clerk, product=product)
+
+    assert "Answer the checklist." in clerk_client.get(f"/inspection/?opened={unit.lpn}").text
+    forged = clerk_client.get("/inspection/?opened=LPN-99999999").text
+    assert 'id="checklist"' in forged and "Answer the checklist." not in forged

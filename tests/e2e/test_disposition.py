@@ -1,13 +1,28 @@
 """A disposition clerk decides units by keyboard; a supervisor approves an override."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from disposition.models import Partner
 from returns_desk.models import ReturnItem
 from tests.disposition.helpers import configure, inspected_unit, make_checklist, make_rules
-from tests.e2e.conftest import choose_station, lines_of_text, log_in, wait_for_htmx
-from tests.factories import CategoryFactory, StationFactory, UserFactory
+from tests.e2e.conftest import (
+    choose_station,
+    heard,
+    lines_of_text,
+    listen,
+    log_in,
+    wait_for_htmx,
+)
+from tests.factories import (
+    CategoryFactory,
+    ProductFactory,
+    StationFactory,
+    UserFactory,
+    make_unit_at,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -111,3 +126,32 @@ def test_the_recent_decisions_card_keeps_its_heading_and_tags_on_one_line(desk, 
     expect(tag).to_be_visible()
     assert lines_of_text(heading) == 1
     assert lines_of_text(tag) == 1
+
+
+def test_after_a_put_away_the_next_unit_scanned_opens_its_checklist(desk, make_inspected):
+    page = desk
+    graded = make_inspected("A")
+    clara, station = graded.events.first().user, graded.events.first().station
+    waiting = make_unit_at(
+        ReturnItem.Status.RECEIVED,
+        station=station,
+        user=clara,
+        product=ProductFactory(category=graded.product.category, name="Phone"),
+    )
+    listen(page)
+    scan(page, graded.lpn)
+    page.keyboard.press("Enter")
+    wait_for_htmx(page)
+    scan(page, "RESTOCK-A")
+    expect(page.get_by_role("status")).to_contain_text("put away in RESTOCK-A")
+
+    with page.expect_navigation():
+        scan(page, waiting.lpn)
+
+    expect(page).to_have_url(re.compile(r"/inspection/"))
+    expect(page.get_by_role("status")).to_contain_text(f"{waiting.lpn}: ")
+    assert heard(page) == ["check or next"]
+    # The keyboard is on the checklist: a key answers its first question.
+    expect(page.locator("#score .grade-badge")).not_to_have_text("A")
+    page.keyboard.press("4")
+    expect(page.locator("#score .grade-badge")).to_have_text("A")
