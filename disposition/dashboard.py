@@ -84,7 +84,10 @@ class Period:
 # and DashboardHour). FORMAT changes with what a stored row holds: a row in another format is
 # made again, never read (code still serving while a migration drops the old rows writes more).
 # Format 3: a stored row's figures carry the random token that names them (see _current).
-FORMAT = 3
+# Format 4: units graded and decided per station and hour, beside those received.
+FORMAT = 4
+# Per station and hour: units received, graded (current grades) and decided (decisions in effect).
+STATION_WORK = ("received", "graded", "decided")
 
 
 def empty_parts() -> dict:
@@ -92,7 +95,7 @@ def empty_parts() -> dict:
         "format": FORMAT,
         "received": 0,
         "completed": 0,
-        "hours": {},
+        "hours": {work: {} for work in STATION_WORK},
         "grades": {},
         "outcomes": {},
         "returned": "0",
@@ -120,10 +123,11 @@ def add_parts(*spans: dict) -> dict:
     for parts in spans:
         total["received"] += parts["received"]
         total["completed"] += parts["completed"]
-        for code, counts in parts["hours"].items():
-            hours = total["hours"].setdefault(code, {})
-            for hour, n in counts.items():
-                _add(hours, hour, n)
+        for work in STATION_WORK:
+            for code, counts in parts["hours"][work].items():
+                hours = total["hours"][work].setdefault(code, {})
+                for hour, n in counts.items():
+                    _add(hours, hour, n)
         for key in ("grades", "outcomes"):
             for name, n in parts[key].items():
                 _add(total[key], name, n)
@@ -228,12 +232,20 @@ def live_parts(
     decisions = Disposition.objects.filter(
         within("decided_at", "item__station__site"), status__in=TOOK_EFFECT
     )
-    for row in received.values(
-        "station__code", at=bucket("received_at"), hour=ExtractHour("received_at", tzinfo=period.tz)
-    ).annotate(n=Count("pk")):
-        part = parts[row["at"]]
-        part["received"] += row["n"]
-        _add(part["hours"].setdefault(row["station__code"], {}), str(row["hour"]), row["n"])
+
+    def by_station_and_hour(rows, field: str, *also: str):
+        return rows.values(
+            "station__code", *also, at=bucket(field), hour=ExtractHour(field, tzinfo=period.tz)
+        )
+
+    def count_station_hour(work: str, row: dict) -> None:
+        # A decision recorded without a station (the column allows it) counts under "" ("—").
+        hours = parts[row["at"]]["hours"][work].setdefault(row["station__code"] or "", {})
+        _add(hours, str(row["hour"]), row["n"])
+
+    for row in by_station_and_hour(received, "received_at").annotate(n=Count("pk")):
+        parts[row["at"]]["received"] += row["n"]
+        count_station_hour("received", row)
     for row in (
         received.filter(rma_line__isnull=False)
         .values("product__sku", "rma_line__reason__name", at=bucket("received_at"))
@@ -250,19 +262,21 @@ def live_parts(
         .annotate(n=Count("pk"))
     ):
         parts[row["at"]]["completed"] = row["n"]
-    for row in (
-        Inspection.objects.filter(within("finished_at", "item__station__site"), superseded=False)
-        .values("grade_code", at=bucket("finished_at"))
-        .annotate(n=Count("pk"))
-    ):
-        parts[row["at"]]["grades"][row["grade_code"]] = row["n"]
-    for row in decisions.values("chosen_outcome", at=bucket("decided_at")).annotate(
+    # Grades and outcomes by station and hour too: the same rows, so no query of their own.
+    graded = Inspection.objects.filter(
+        within("finished_at", "item__station__site"), superseded=False
+    )
+    for row in by_station_and_hour(graded, "finished_at", "grade_code").annotate(n=Count("pk")):
+        _add(parts[row["at"]]["grades"], row["grade_code"], row["n"])
+        count_station_hour("graded", row)
+    for row in by_station_and_hour(decisions, "decided_at", "chosen_outcome").annotate(
         n=Count("pk"),
         returned=Sum("item__rma_line__price_paid"),
         recovered=Sum("item__product__unit_value", filter=Q(chosen_outcome__in=RECOVERING)),
     ):
         part = parts[row["at"]]
-        part["outcomes"][row["chosen_outcome"]] = row["n"]
+        _add(part["outcomes"], row["chosen_outcome"], row["n"])
+        count_station_hour("decided", row)
         for total in ("returned", "recovered"):
             part[total] = str(Decimal(part[total]) + (row[total] or 0))
     lead_seconds = defaultdict(list)
@@ -508,14 +522,15 @@ def summarise(period: Period, days: dict[date, dict]) -> dict:
     """The dashboard's figures for the period from its days' parts (see the module docstring)."""
     total = empty_parts()
     lead_runs = []
-    hours: dict[str, dict[int, int]] = {}
+    hours: dict[str, dict[str, dict[int, int]]] = {work: {} for work in STATION_WORK}
     reasons: dict[str, int] = {}
     by_sku: dict[tuple[str, str], int] = {}
     refunds: dict[str, list] = {}
     for day in days.values():
-        for code, counts in day["hours"].items():
-            for hour, n in counts.items():
-                _add(hours.setdefault(code, {}), int(hour), n)
+        for work in STATION_WORK:
+            for code, counts in day["hours"][work].items():
+                for hour, n in counts.items():
+                    _add(hours[work].setdefault(code, {}), int(hour), n)
         for key in ("grades", "outcomes"):
             for name, n in day[key].items():
                 _add(total[key], name, n)
@@ -529,14 +544,21 @@ def summarise(period: Period, days: dict[date, dict]) -> dict:
             so_far = refunds.setdefault(status, [0, Decimal(0)])
             so_far[0] += n
             so_far[1] += Decimal(amount)
-    busy = sorted({hour for counts in hours.values() for hour in counts})
+    # One span of hours for all three, so a station's receipts and grades line up.
+    busy = sorted({hour for work in hours.values() for counts in work.values() for hour in counts})
     span = list(range(busy[0], busy[-1] + 1)) if busy else []
     return {
         "received_per_day": [(day, counts["received"]) for day, counts in days.items()],
         "completed_per_day": [(day, counts["completed"]) for day, counts in days.items()],
         "station_hours": {
-            "hours": span,
-            "rows": [(code, [hours[code].get(h, 0) for h in span]) for code in sorted(hours)],
+            work: {
+                "hours": span,
+                "rows": [
+                    (code, [hours[work][code].get(h, 0) for h in span])
+                    for code in sorted(hours[work])
+                ],
+            }
+            for work in STATION_WORK
         },
         "grade_mix": sorted(total["grades"].items()),
         "disposition_mix": [
@@ -662,12 +684,17 @@ def heat_grid(station_hours: dict) -> dict:
     top = max((n for _, counts in station_hours["rows"] for n in counts), default=0) or 1
     rows = [
         {
-            "code": code,
+            "code": code or "—",
             "y": (r + 1) * CELL,
             "text_y": (r + 1) * CELL + CELL - 8,
             "cells": [
-                {"x": LABEL_WIDTH // 2 + c * CELL, "n": n, "opacity": round(0.1 + 0.9 * n / top, 2)}
-                for c, n in enumerate(counts)
+                {
+                    "x": LABEL_WIDTH // 2 + c * CELL,
+                    "hour": hour,
+                    "n": n,
+                    "opacity": round(0.1 + 0.9 * n / top, 2),
+                }
+                for c, (hour, n) in enumerate(zip(station_hours["hours"], counts, strict=True))
             ],
         }
         for r, (code, counts) in enumerate(station_hours["rows"])
@@ -709,5 +736,28 @@ def charts(data: dict) -> dict:
         "reasons": bar_chart(
             [(row["label"], row["n"]) for row in data["top_reasons"]], gettext("Top return reasons")
         ),
-        "station_hours": heat_grid(data["station_hours"]),
+        "station_hours": [
+            {
+                "title": title,
+                "empty": empty,
+                **heat_grid(data["station_hours"][work]),
+            }
+            for work, title, empty in (
+                (
+                    "received",
+                    gettext("Units received per station and hour"),
+                    gettext("Nothing received in this period."),
+                ),
+                (
+                    "graded",
+                    gettext("Units graded per station and hour"),
+                    gettext("Nothing graded in this period."),
+                ),
+                (
+                    "decided",
+                    gettext("Units decided per station and hour"),
+                    gettext("Nothing decided in this period."),
+                ),
+            )
+        ],
     }

@@ -99,8 +99,28 @@ def test_received_and_completed_per_day(day):
     ]
 
 
-def test_received_per_station_and_hour(day):
-    assert dashboard.figures(day)["station_hours"] == {"hours": [8], "rows": [("RCV-01", [6])]}
+def test_received_graded_and_decided_per_station_and_hour(day):
+    # Decision b (18:00) was taken at the other inspection station, a (10:00) recorded without
+    # one; the override waits.
+    Disposition.objects.filter(chosen_outcome="liquidate", status="decided").update(
+        station=StationFactory(code="INS-02")
+    )
+    Disposition.objects.filter(chosen_outcome="restock").update(station=None)
+    station_hours = dashboard.figures(day)["station_hours"]
+
+    span = list(range(8, 19))  # the hours any of the three was busy, the same for all three
+
+    def row(code: str, **counts: int) -> tuple[str, list[int]]:
+        return code, [counts.get(f"h{hour}", 0) for hour in span]
+
+    assert station_hours["received"] == {"hours": span, "rows": [row("RCV-01", h8=6)]}
+    assert station_hours["graded"] == {"hours": span, "rows": [row("RCV-01", h8=5)]}
+    assert station_hours["decided"] == {
+        "hours": span,
+        "rows": [row("", h10=1), row("INS-02", h18=1), row("RCV-01", h14=1)],
+    }
+    drawn = dashboard.charts(dashboard.figures(day))["station_hours"][2]
+    assert [grid_row["code"] for grid_row in drawn["rows"]] == ["—", "INS-02", "RCV-01"]
 
 
 def test_grade_and_disposition_mix(day):
@@ -244,6 +264,10 @@ def test_the_dashboard_page_draws_the_figures_as_svg(supervisor_client, day):
     assert html.count("<svg") >= 6 and "style=" not in html
     assert '<strong class="value-recovered">80.00</strong>' in html
     assert '<strong class="lead-median">6.0 h</strong>' in html
+    # Work per station and hour: received, graded, decided, each cell named by its real hour.
+    for work in ("received", "graded", "decided"):
+        assert f'aria-label="Units {work} per station and hour"' in html
+    assert "<title>RCV-01, 8h: 6</title>" in html and "<title>RCV-01, 14h: 1</title>" in html
 
 
 @pytest.mark.parametrize("language", ["de", "nl"])
@@ -515,7 +539,10 @@ def test_hours_run_on_from_midnight_in_a_half_hour_zone(clerk):
         figures = dashboard.figures(period)
 
         assert figures == _live(period)
-        assert figures["station_hours"] == {"hours": [10, 11], "rows": [("DEL-01", [2, 1])]}
+        assert figures["station_hours"]["received"] == {
+            "hours": [10, 11],
+            "rows": [("DEL-01", [2, 1])],
+        }
         hours = DashboardHour.objects.filter(site=station.site).order_by("starts_at")
         assert [hour.starts_at.astimezone(kolkata).hour for hour in hours] == list(range(11))
         assert hours.last().figures["received"] == 2
