@@ -237,9 +237,13 @@ class ItemEventAdmin(ReadOnlyAdmin):
 
 @admin.register(ReceivingException)
 class ReceivingExceptionAdmin(ReadOnlyAdmin):
-    list_display = ["raised_at", "kind", "status", "message", "station"]
+    list_display = ["raised_at", "kind", "status", "text", "station"]
     list_filter = ["kind", "status"]
     list_select_related = ["station__site"]
+
+    @admin.display(description=_("message"))
+    def text(self, exception: ReceivingException) -> str:
+        return exception.text
 
 
 # --- Integration ---------------------------------------------------------------------------------

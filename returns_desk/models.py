@@ -4,6 +4,7 @@
 transition table every service checks. `ItemEvent` is the append-only chain of custody.
 """
 
+import datetime
 import secrets
 from datetime import timedelta
 from decimal import Decimal
@@ -14,10 +15,12 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_noop, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from .scanning import canonical
+from .wording import in_sentence
 
 
 class Site(models.Model):
@@ -550,7 +553,12 @@ class ReceivingException(models.Model):
         db_index=False,
     )
     scanned_code = models.CharField(verbose_name=_("scanned code"), max_length=64, blank=True)
+    # As the raising clerk read it (the admin searches it; the webhook and history carry it).
     message = models.CharField(verbose_name=_("message"), max_length=300)
+    # What `text` words in the reader's language: {"sentence": a SENTENCES key, "values": ...,
+    # "note": the clerk's own words}; the note alone for a parked parcel, and for an exception
+    # raised before the wording was kept (its stored message, migration 0024).
+    wording = models.JSONField(verbose_name=_("wording"), default=dict, blank=True, editable=False)
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("raised by"), on_delete=models.PROTECT
     )
@@ -610,8 +618,46 @@ class ReceivingException(models.Model):
             )
         ]
 
+    # The sentences an exception is raised with, kept by name: each reader gets its own language.
+    SENTENCES = {
+        "late_held": gettext_noop("RMA %(number)s expired on %(date)s: held for a supervisor."),
+        "late_accepted": gettext_noop("RMA %(number)s expired on %(date)s: accepted and flagged."),
+        "labelled": gettext_noop("%(lpn)s: %(code)s received as %(kind)s on RMA %(number)s."),
+        "unmatched": gettext_noop("No RMA matches '%(code)s'."),
+        "rma_not_open": gettext_noop("RMA %(number)s is %(status)s."),
+    }
+
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.message}"
+        return f"{self.get_kind_display()}: {self.text}"
+
+    @staticmethod
+    def worded(wording: dict) -> str:
+        """What an exception's `wording` says, in the active language."""
+        note = wording.get("note", "")
+        if not wording.get("sentence"):
+            return note
+        return ReceivingException.word(wording["sentence"], wording["values"], note)
+
+    @staticmethod
+    def word(sentence: str, values: dict, note: str = "") -> str:
+        """The sentence with its values, in the active language; the clerk's note after it.
+
+        Values are stored as data (an ISO date, a kind's or a status's code) and worded here:
+        a date as the reader writes dates, a label in the reader's words.
+        """
+        shown = dict(values)
+        if "date" in shown:
+            shown["date"] = date_format(datetime.date.fromisoformat(shown["date"]))
+        if "kind" in shown:
+            shown["kind"] = in_sentence(ReceivingException.Kind(shown["kind"]).label)
+        if "status" in shown:
+            shown["status"] = in_sentence(ReturnAuthorization.Status(shown["status"]).label)
+        return f"{gettext(ReceivingException.SENTENCES[sentence]) % shown} {note}".strip()
+
+    @property
+    def text(self) -> str:
+        """What the exception says, in the reader's language."""
+        return self.worded(self.wording)
 
 
 class ReturnItem(models.Model):

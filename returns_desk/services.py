@@ -18,7 +18,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.signals import post_save
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -384,23 +383,26 @@ def receive_parcel(
         details={"code": code, "rma": rma.number, "packaging": packaging, "late": is_late},
     )
     if is_late:
-        if hold:
-            message = _("RMA %(number)s expired on %(date)s: held for a supervisor.")
-        else:
-            message = _("RMA %(number)s expired on %(date)s: accepted and flagged.")
         _raise_exception(
             parcel=parcel,
             kind=ReceivingException.Kind.LATE,
             code=code,
-            message=message % {"number": rma.number, "date": date_format(rma.expires_on)},
+            sentence="late_held" if hold else "late_accepted",
+            values={"number": rma.number, "date": rma.expires_on.isoformat()},
             user=user,
             station=station,
         )
     return parcel
 
 
-def _raise_exception(*, parcel, kind, code, message, user, station, item=None):
+def _raise_exception(
+    *, parcel, kind, code, user, station, item=None, sentence="", values=None, note=""
+):
+    """Raise an exception worded by one of ReceivingException.SENTENCES, or by the clerk's note
+    alone; stored as sentence and values, so each reader reads it in their language."""
     rma = parcel.rma if parcel.rma_id else None
+    wording = {"sentence": sentence, "values": values, "note": note} if sentence else {"note": note}
+    message = ReceivingException.worded(wording)
     exception = ReceivingException.objects.create(
         parcel=parcel,
         item=item,
@@ -410,6 +412,7 @@ def _raise_exception(*, parcel, kind, code, message, user, station, item=None):
         kind=kind,
         scanned_code=code,
         message=message[:300],
+        wording=wording,
         raised_by=user,
         station=station,
     )
@@ -666,13 +669,8 @@ def receive_exception_unit(
         item=item,
         kind=kind,
         code=code,
-        message=_("%(lpn)s: %(code)s received as %(kind)s on RMA %(number)s.")
-        % {
-            "lpn": item.lpn,
-            "code": code,
-            "kind": in_sentence(ReceivingException.Kind(kind).label),
-            "number": parcel.rma.number,
-        },
+        sentence="labelled",
+        values={"lpn": item.lpn, "code": code, "kind": kind, "number": parcel.rma.number},
         user=user,
         station=station,
     )
@@ -720,7 +718,7 @@ def park_parcel(*, parcel: Parcel, station: Station, user: AbstractBaseUser, rea
         parcel=parcel,
         kind=ReceivingException.Kind.PARKED,
         code=parcel.scanned_code,
-        message=reason,
+        note=reason,
         user=user,
         station=station,
     )
@@ -773,19 +771,17 @@ def park_unmatched_parcel(
         details={"code": code, "reason": reason},
     )
     if rma is None:
-        kind = ReceivingException.Kind.UNMATCHED
-        message = _("No RMA matches '%(code)s'.") % {"code": code}
+        kind, sentence, values = ReceivingException.Kind.UNMATCHED, "unmatched", {"code": code}
     else:
-        kind = ReceivingException.Kind.RMA_NOT_OPEN
-        message = _("RMA %(number)s is %(status)s.") % {
-            "number": rma.number,
-            "status": in_sentence(rma.get_status_display()),
-        }
+        kind, sentence = ReceivingException.Kind.RMA_NOT_OPEN, "rma_not_open"
+        values = {"number": rma.number, "status": rma.status}
     _raise_exception(
         parcel=parcel,
         kind=kind,
         code=code,
-        message=f"{message} {reason}".strip(),
+        sentence=sentence,
+        values=values,
+        note=reason,
         user=user,
         station=station,
     )

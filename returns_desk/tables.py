@@ -352,7 +352,11 @@ class ExceptionTable(QueueTable):
         "supervisor:unit", accessor="lpn", verbose_name=gettext_lazy("Unit"), default=""
     )
     code = CodeColumn(accessor="scanned_code", verbose_name=gettext_lazy("Scanned"))
-    message = tables.Column(verbose_name=gettext_lazy("Message"), orderable=False)
+    # Worded in the reader's language, not as the raising clerk read it; from the stored
+    # wording alone, so the CSV export, which reads plain values, words it the same.
+    message = tables.Column(
+        accessor="wording", verbose_name=gettext_lazy("Message"), orderable=False
+    )
     station = CodeColumn(
         accessor="station__code", verbose_name=gettext_lazy("Station"), order_by="station__code"
     )
@@ -375,6 +379,12 @@ class ExceptionTable(QueueTable):
 
     def value_ref(self, value):
         return value
+
+    def render_message(self, value):
+        return ReceivingException.worded(value)
+
+    def value_message(self, value):
+        return ReceivingException.worded(value)
 
 
 class MomentColumn(tables.Column):

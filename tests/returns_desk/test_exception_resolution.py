@@ -1,7 +1,11 @@
 """Supervisors resolve the exception queue: link, create an RMA, release, refuse, write off."""
 
+import importlib
+
 import pytest
+from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
 from inspection.services import start_inspection
 from returns_desk import services
@@ -411,3 +415,39 @@ def test_resolving_twice_from_the_screen_says_it_is_done(supervisor_client, held
 
 def test_an_unknown_exception_is_a_404(supervisor_client):
     assert supervisor_client.get("/supervisor/exceptions/999999/").status_code == 404
+
+
+def test_the_supervisor_reads_an_exception_in_their_own_language(
+    supervisor_client, unmatched, held
+):
+    # Both raised at an English desk; the supervisor's browser asks for German.
+    german = {"HTTP_ACCEPT_LANGUAGE": "de"}
+    queue = supervisor_client.get("/supervisor/queues/exceptions/", **german).text
+    page = supervisor_client.get(url("exception", unmatched), **german).text
+
+    assert "Keine RMA passt zu „1Z-LOST“. no paperwork" in queue
+    assert "Keine RMA passt zu „1Z-LOST“. no paperwork" in page  # the clerk's own words as typed
+    kind = "Falscher Artikel" if held.kind == "wrong_item" else "Mehrlieferung"
+    assert f"{held.lpn}: {held.scanned_code} als {kind} " in queue
+    assert unmatched.message == "No RMA matches '1Z-LOST'. no paperwork"
+
+
+def test_an_exception_raised_before_its_wording_was_kept_reads_as_stored(unmatched):
+    ReceivingException.objects.filter(pk=unmatched.pk).update(
+        wording={}, message="Kein RMA passt: alte Meldung"
+    )
+    migration = importlib.import_module("returns_desk.migrations.0024_exception_wording")
+
+    class Editor:  # what the migration uses of a schema editor, outside one
+        connection = connection
+
+        def execute(self, sql):
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+
+    migration.keep_stored_messages(None, Editor())
+
+    unmatched.refresh_from_db()
+    assert unmatched.wording == {"note": "Kein RMA passt: alte Meldung"}
+    with translation.override("nl"):
+        assert unmatched.text == "Kein RMA passt: alte Meldung"

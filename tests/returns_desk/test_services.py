@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from returns_desk import services
 from returns_desk.exceptions import (
@@ -194,9 +195,20 @@ def test_an_exception_is_worded_in_the_language_of_the_desk_that_raised_it(stati
     with translation.override("de"):
         parcel = open_parcel(rma, station, clerk)
 
-    message = ReceivingException.objects.get(parcel=parcel).message
-    assert message.startswith(f"RMA {rma.number} ist am ")
-    assert message.endswith("abgelaufen: angenommen und markiert.")
+    exception = ReceivingException.objects.get(parcel=parcel)
+    assert exception.message.startswith(f"RMA {rma.number} ist am ")
+    assert exception.message.endswith("abgelaufen: angenommen und markiert.")
+    # Read later, each reader reads it in their own language, the date as they write dates.
+    expired = rma.expires_on
+    with translation.override("nl"):
+        assert exception.text == (
+            f"RMA {rma.number} is verlopen op {expired.day} {date_format(expired, 'F')}"
+            f" {expired.year}: aangenomen en gemarkeerd."
+        )
+    with translation.override("en"):
+        assert exception.text == (
+            f"RMA {rma.number} expired on {date_format(expired)}: accepted and flagged."
+        )
 
 
 def test_receive_parcel_parks_a_late_arrival_when_the_policy_holds_it(station, clerk):
