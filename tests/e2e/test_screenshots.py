@@ -154,6 +154,7 @@ def test_the_clerks_screens(page, demo, shoot):
     shoot(page, "inspection-checklist")
     press(page, "3", "y", "F10")
     expect(page.get_by_role("status")).to_contain_text(f"{jacket} graded A")
+    expect(page.locator("#result .recommended-outcome")).to_have_text("Restock → RESTOCK-A")
     shoot(page, "inspection-graded")
 
     press(page, "F2")
