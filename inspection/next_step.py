@@ -23,7 +23,7 @@ class NextStep:
     confirm_label: str  # the button's words: "Confirm Restock"
     url: str  # where confirming posts
     fields: dict[str, str] = field(default_factory=dict)  # what that post carries
-    detail: str = ""  # what follows from it: "Refund: full refund"
+    detail: str = ""  # what follows from it: "Full refund · 19.00"
     warnings: tuple[str, ...] = ()  # what the clerk should know before confirming
 
 
@@ -35,11 +35,6 @@ _providers: list[NextStepProvider] = []
 def register_next_step(provider: NextStepProvider) -> None:
     if provider not in _providers:
         _providers.append(provider)
-
-
-def unregister_next_step(provider: NextStepProvider) -> None:
-    if provider in _providers:
-        _providers.remove(provider)
 
 
 def next_step(inspection: Inspection) -> NextStep | None:
