@@ -407,9 +407,11 @@ def _latest_parts(period: Period, start: datetime) -> dict:
     """The live parts from `start` to the period's end, shared by every request for up to
     settings.DASHBOARD_LIVE_SECONDS: in a busy hour (5,600 units received at one site) counting
     them took 90-290 ms at a million units, which each supervisor's refresh would pay again."""
+    # The format in the key: while a deployment runs old and new code side by side, neither
+    # reads parts the other counted in its own shape (a KeyError, a 500, until they expired).
     key = ":".join(
-        ("dashboard-live", str(period.site.pk if period.site else "all"), str(period.since))
-        + (str(period.until), start.isoformat())
+        (f"dashboard-live-{FORMAT}", str(period.site.pk if period.site else "all"))
+        + (str(period.since), str(period.until), start.isoformat())
     )
     return _shared(
         key, lambda: live_parts(period, start, period.end), settings.DASHBOARD_LIVE_SECONDS

@@ -341,6 +341,27 @@ def test_a_rolled_up_week_shows_what_a_live_count_shows(day, make_inspected, sta
     assert dashboard.figures(week)["received_per_day"][-1] == (today, 1)
 
 
+def test_live_parts_counted_by_code_of_another_format_are_never_read(day, monkeypatch):
+    # A deployment: old code, still serving, counts today's live parts in its own shape into
+    # the shared cache; the new code's dashboard must count its own instead of reading them.
+    share = dashboard._share
+
+    def share_in_the_old_shape(key, value, seconds):
+        if key.startswith("dashboard-live"):  # receipts per station and hour, nothing else
+            old = {at: parts | {"hours": {"RCV-01": {"8": 6}}} for at, parts in value.items()}
+            share(key, old, seconds)
+            return value
+        return share(key, value, seconds)
+
+    with time_machine.travel(AFTERNOON, tick=False):
+        with monkeypatch.context() as old_code:
+            old_code.setattr(dashboard, "FORMAT", dashboard.FORMAT - 1)
+            old_code.setattr(dashboard, "_share", share_in_the_old_shape)
+            dashboard.figures(day)
+
+        assert dashboard.figures(day) == _live(day)
+
+
 def _earlier_format(figures: dict) -> dict:
     """Figures as code before FORMAT 2 stored them: lead times a plain list, no format."""
     old = {key: value for key, value in figures.items() if key not in ("format", "lead_runs")}
