@@ -46,7 +46,7 @@ from returns_desk.models import (
 )
 
 from . import services
-from .models import WORKSHOP_OUTCOMES, Disposition, Lot, Outcome, RefundInstruction, RepairOrder
+from .models import Disposition, Lot, Outcome, RefundInstruction, RepairOrder
 from .selectors import disposition_settings, recommend
 
 DAYS = 14
@@ -340,7 +340,7 @@ class Warehouse:
         services.put_away(
             item=item, code=disposition.put_away_code, station=inspecting_at, user=self.inspector
         )
-        if disposition.chosen_outcome in WORKSHOP_OUTCOMES:
+        if disposition.goes_to_bench:
             self.schedule.at(
                 self.later(moment, (1440, 4320), inspecting_at), self.repair, item.pk, inspecting_at
             )

@@ -46,7 +46,8 @@ class Outcome(models.TextChoices):
     QUARANTINE = "quarantine", _("Quarantine / destroy")
 
 
-# Outcomes whose units go to a workbench and come back to inspection when the work is done.
+# Outcomes whose units go to a workbench (ours, unless a repairer partner does the work) and
+# come back to inspection when the work is done.
 WORKSHOP_OUTCOMES = (Outcome.REPAIR, Outcome.REFURBISH)
 # Outcomes whose lot manifest doubles as a certificate of destruction.
 DESTRUCTION_OUTCOMES = {Outcome.RECYCLE, Outcome.QUARANTINE}
@@ -638,6 +639,12 @@ class Disposition(UnitKeys):
     @property
     def is_override(self) -> bool:
         return self.chosen_outcome != self.recommended_outcome
+
+    @property
+    def goes_to_bench(self) -> bool:
+        """Repaired or refurbished here. An outside repairer's units leave in its lot instead:
+        queued for our bench as well, they would never ship and their lot never close."""
+        return self.chosen_outcome in WORKSHOP_OUTCOMES and not self.partner_id
 
     @property
     def put_away_code(self) -> str:

@@ -152,8 +152,8 @@ def _lot_for(partner: Partner | None, outcome: str, *, leaving: int | None = Non
 
 
 def _queue_repair(disposition: Disposition) -> None:
-    """Put a unit decided for the workshop onto the repair bench's queue."""
-    if disposition.chosen_outcome not in WORKSHOP_OUTCOMES:
+    """Put a unit decided for our workshop onto the repair bench's queue."""
+    if not disposition.goes_to_bench:
         return
     RepairOrder.objects.create(
         item=disposition.item,
@@ -484,7 +484,7 @@ def put_away(
         )
     if item.status in {Status.PUT_AWAY, Status.IN_REPAIR}:
         return disposition
-    to_bench = disposition.chosen_outcome in WORKSHOP_OUTCOMES
+    to_bench = disposition.goes_to_bench
     move_item(
         item,
         to_status=Status.IN_REPAIR if to_bench else Status.PUT_AWAY,

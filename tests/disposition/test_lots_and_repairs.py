@@ -12,7 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from disposition import services
 from disposition.exceptions import LotNotOpen, OverrideInvalid, RepairNotOpen
 from disposition.integrity import lots_count_their_units
-from disposition.models import DefaultDestination, Disposition, Lot, Partner, RepairOrder
+from disposition.models import (
+    DefaultDestination,
+    Disposition,
+    DispositionRule,
+    Lot,
+    Partner,
+    RepairOrder,
+)
 from returns_desk.models import ItemEvent, ReturnItem
 from tests.conftest import client_at_station
 from tests.factories import make_unit_at
@@ -220,6 +227,29 @@ def test_after_the_most_repairs_allowed_the_unit_goes_to_end_of_life(
 
     assert disposition.recommended_outcome == config.end_of_life_outcome == "recycle"
     assert RepairOrder.objects.filter(item=item).count() == config.max_repair_cycles
+
+
+def test_units_for_an_outside_repairer_ship_in_its_lot_and_never_wait_for_our_bench(
+    clerk_client, make_inspected, rules, station, clerk, supervisor, config
+):
+    fixit = Partner.objects.create(code="fixit", name="FixIt", kind=Partner.Kind.REPAIRER)
+    DispositionRule.objects.filter(pk=rules["repair"].pk).update(partner=fixit, destination_bin="")
+    units = [make_inspected("C"), make_inspected("C")]
+    for item in units:
+        disposition, _ = services.decide_disposition(item=item, station=station, user=clerk)
+        services.put_away(item=item, code=disposition.put_away_code, station=station, user=clerk)
+    lot = Lot.objects.get(partner=fixit)
+
+    assert "The bench is clear" in clerk_client.get("/disposition/repairs/").content.decode()
+    assert not RepairOrder.objects.exists()
+    assert lot.units == 2
+    services.close_lot(lot=lot, user=supervisor, weight_kg=None)
+
+    assert Lot.objects.get(pk=lot.pk).status == Lot.Status.CLOSED
+    assert {unit.status for unit in ReturnItem.objects.filter(pk__in=[u.pk for u in units])} == {
+        Status.CLOSED
+    }
+    assert Disposition.objects.filter(lot=lot, status=Disposition.Status.DECIDED).count() == 2
 
 
 def test_a_technician_finishes_a_repair_from_the_queue(
