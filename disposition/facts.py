@@ -1,8 +1,9 @@
-"""What disposition tells the core about a unit (the API's unit read, the tracking page)."""
+"""What disposition tells the core about a unit (the API's unit read, the tracking page, and
+whether receiving may take its serial again)."""
 
 from returns_desk.models import ReturnItem
 
-from .models import Disposition, RefundInstruction
+from .models import Disposition, Outcome, RefundInstruction
 
 
 def disposition_facts(items: list[ReturnItem]) -> dict[int, dict]:
@@ -28,3 +29,13 @@ def disposition_facts(items: list[ReturnItem]) -> dict[int, dict]:
             "amount": str(refund.amount),
         }
     return facts
+
+
+def restocked(item: ReturnItem) -> bool:
+    """Put away to sellable stock by a decision still in force: it may be sold and come back."""
+    return (
+        item.status == ReturnItem.Status.PUT_AWAY
+        and Disposition.objects.filter(
+            item=item, status=Disposition.Status.DECIDED, chosen_outcome=Outcome.RESTOCK
+        ).exists()
+    )

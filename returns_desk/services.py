@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from . import notifications, outbox
+from .custody import back_in_stock
 from .exceptions import (
     AmbiguousCode,
     CannotResolve,
@@ -546,13 +547,21 @@ def receive_unit(
     code, serial = canonical(code), canonical(serial)
     line = _match_line(lines, rma, code, serial)
     serial = serial or line.serial_number
+    returned_before = None
     if serial:
+        # One product's serials are received one at a time: two stations scanning one serial on
+        # two RMAs at once would each find it free (the lines they lock are not the same).
+        Product.objects.select_for_update().only("pk").get(pk=line.product_id)
         earlier = (
-            ReturnItem.objects.filter(product=line.product, serial_number=serial)
+            ReturnItem.objects.select_for_update()
+            .filter(product=line.product, serial_number=serial)
             .exclude(status=ReturnItem.Status.CLOSED)
             .first()
         )
-        if earlier:
+        if earlier and back_in_stock(earlier):
+            # Restocked, sold again and sent back: the earlier unit's story ends here.
+            returned_before = earlier
+        elif earlier:
             raise SerialAlreadyReceived(
                 _(
                     "Serial %(serial)s was already received as %(lpn)s. Check the serial on the"
@@ -599,8 +608,18 @@ def receive_unit(
             "line": line.line_no,
             "sku": line.product.sku,
             "serial": serial,
+            **({"returned_before": returned_before.lpn} if returned_before else {}),
         },
     )
+    if returned_before is not None:
+        move_item(
+            returned_before,
+            to_status=ReturnItem.Status.CLOSED,
+            action="returned_again",
+            user=user,
+            station=station,
+            details={"returned_as": item.lpn, "rma": rma.number},
+        )
     _update_rma_receipt_status(rma, lines)
     return item, True
 

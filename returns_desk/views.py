@@ -337,6 +337,10 @@ def scan(request: HttpRequest) -> HttpResponse:
     else:
         message = _("Received %(lpn)s: %(sku)s %(name)s.") % words
     outcome = Outcome("success", message)
+    if earlier := item.receipt.details.get("returned_before"):
+        # Restocked, sold and back: its old label would open the closed unit at inspection.
+        again = _("Returned before as %(earlier)s: take that old label off.") % {"earlier": earlier}
+        outcome = Outcome("warning", f"{message} {again}")
     # The parcel, its RMA and lines as the service locked and updated them: shown as they are.
     parcel = item.parcel
     return _respond(

@@ -21,7 +21,7 @@ from returns_desk.exceptions import (
 )
 from returns_desk.models import Parcel, ReturnAuthorization, ReturnItem
 from tests.conftest import client_at_station
-from tests.factories import ProductFactory, make_rma, open_parcel
+from tests.factories import ProductFactory, StationFactory, UserFactory, make_rma, open_parcel
 
 pytestmark = [
     pytest.mark.postgres,
@@ -70,6 +70,27 @@ def test_the_same_serial_scanned_twice_at_once_is_received_once(station, clerk):
     assert len(received) == 1 and len(refused) == 1, results
     assert ReturnItem.objects.filter(serial_number="SN-1").count() == 1
     assert rma.lines.get().quantity_received == 1
+
+
+def test_one_serial_scanned_on_two_rmas_at_two_stations_at_once_is_received_once(station, clerk):
+    phone = ProductFactory(serialised=True)
+    other_station = StationFactory(code="RCV-02")
+    other_clerk = UserFactory(username="otto", role="clerk")
+    parcels = [
+        (open_parcel(make_rma((phone, 1)), station, clerk), station, clerk),
+        (open_parcel(make_rma((phone, 1)), other_station, other_clerk), other_station, other_clerk),
+    ]
+
+    def receive(parcel, at, by):
+        return lambda: services.receive_unit(
+            parcel=parcel, code=phone.sku, serial="SN-2", station=at, user=by
+        )
+
+    results = run_together(*(receive(*parcel) for parcel in parcels))
+
+    refused = [r for r in results if isinstance(r, SerialAlreadyReceived)]
+    assert len(refused) == 1, results
+    assert ReturnItem.objects.filter(serial_number="SN-2").count() == 1
 
 
 def test_the_same_scan_posted_twice_at_once_makes_one_unit(station, clerk):
