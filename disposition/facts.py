@@ -32,10 +32,14 @@ def disposition_facts(items: list[ReturnItem]) -> dict[int, dict]:
 
 
 def restocked(item: ReturnItem) -> bool:
-    """Put away to sellable stock by a decision still in force: it may be sold and come back."""
+    """Put away on our sellable stock's shelf by a decision still in force: it may be sold and
+    come back. One restocked through a partner's lot is still here until the lot ships."""
     return (
         item.status == ReturnItem.Status.PUT_AWAY
         and Disposition.objects.filter(
-            item=item, status=Disposition.Status.DECIDED, chosen_outcome=Outcome.RESTOCK
+            item=item,
+            status=Disposition.Status.DECIDED,
+            chosen_outcome=Outcome.RESTOCK,
+            lot__isnull=True,
         ).exists()
     )

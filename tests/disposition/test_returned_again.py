@@ -3,6 +3,7 @@
 import pytest
 
 from disposition import services
+from disposition.models import DispositionRule
 from returns_desk import services as receiving
 from returns_desk.exceptions import SerialAlreadyReceived
 from returns_desk.models import ItemEvent, ReturnItem
@@ -53,10 +54,14 @@ def test_a_restocked_unit_sold_and_returned_again_is_received_and_its_first_stor
     assert again.lpn in timeline
 
 
-@pytest.mark.parametrize("grade", ["X", "C"])  # in a recycler's lot; on our repair bench
+# In a recycler's lot; on our repair bench; restocked through a partner's lot not yet shipped.
+@pytest.mark.parametrize("grade", ["X", "C", "A"])
 def test_a_serial_still_in_the_building_is_refused_however_far_its_unit_got(
-    grade, make_inspected, rules, station, clerk, config
+    grade, make_inspected, rules, partner, station, clerk, config
 ):
+    DispositionRule.objects.filter(pk=rules["restock"].pk).update(
+        partner=partner, destination_bin=""
+    )
     earlier = make_inspected(grade, serial="SN-78")
     decide_and_put_away(earlier, station, clerk)
     units = ReturnItem.objects.count()
