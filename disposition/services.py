@@ -54,6 +54,7 @@ from .selectors import (
     disposition_settings,
     recommend,
     refund_for,
+    repairs_done,
     with_configuration,
 )
 
@@ -283,7 +284,7 @@ def decide_disposition(
     needs_approval = False
     destination = recommendation.destination
     if is_override:
-        _check_override(chosen, override_reason, override_note, recommendation, config)
+        _check_override(item, chosen, override_reason, override_note, config)
         destination = default_destination(chosen)
         needs_approval = config.needs_approval(
             outcome=chosen, unit_value=recommendation.facts.unit_value
@@ -348,21 +349,23 @@ def decide_disposition(
     return disposition, True
 
 
-def _check_override(chosen, reason, note, recommendation, config) -> None:
+def _check_override(item, chosen, reason, note, config) -> None:
     if reason not in Disposition.OverrideReason.values:
         raise OverrideInvalid(_("Say why the recommendation is overridden: pick a reason."))
     if reason == Disposition.OverrideReason.OTHER and not note.strip():
         raise OverrideInvalid(_("With reason 'other', write a note saying why."))
-    if chosen in WORKSHOP_OUTCOMES and recommendation.end_of_life:
+    # Counted here, not taken from the recommendation: that counts only when its rule repairs,
+    # so a unit the rules send elsewhere could be overridden onto the bench without end.
+    if chosen in WORKSHOP_OUTCOMES and (done := repairs_done(item)) >= config.max_repair_cycles:
         raise OverrideInvalid(
             ngettext(
                 "This unit was already repaired %(times)s time, the most allowed: it cannot go to"
                 " the bench again. Pick another outcome.",
                 "This unit was already repaired %(times)s times, the most allowed: it cannot go to"
                 " the bench again. Pick another outcome.",
-                recommendation.repairs_done,
+                done,
             )
-            % {"times": recommendation.repairs_done}
+            % {"times": done}
         )
 
 
@@ -377,6 +380,19 @@ def _lock_awaiting(disposition: Disposition, user: AbstractBaseUser):
     )
     disposition.item = item
     return item, disposition
+
+
+def _require_unit_still_waiting(item: ReturnItem) -> None:
+    # A supervisor may reopen a unit while its override waits; graded again, it gets a new
+    # decision, and approving the old one would dispose of it on the grade it no longer has.
+    if item.status != Status.AWAITING_APPROVAL:
+        raise NotAwaitingApproval(
+            _(
+                "%(lpn)s was reopened since this override was asked for: it is graded and decided"
+                " again, and this override no longer stands."
+            )
+            % {"lpn": item.lpn}
+        )
 
 
 @transaction.atomic
@@ -400,6 +416,7 @@ def approve_override(
             _("This override of %(lpn)s is %(status)s: there is nothing to approve.")
             % {"lpn": item.lpn, "status": in_sentence(disposition.get_status_display())}
         )
+    _require_unit_still_waiting(item)
     disposition.status = Disposition.Status.DECIDED
     disposition.approval = Disposition.Approval.APPROVED
     disposition.approved_by = user
@@ -443,6 +460,7 @@ def reject_override(
             _("This override of %(lpn)s is %(status)s: there is nothing to reject.")
             % {"lpn": item.lpn, "status": in_sentence(disposition.get_status_display())}
         )
+    _require_unit_still_waiting(item)
     disposition.approval = Disposition.Approval.REJECTED
     disposition.approved_by = user
     disposition.approved_at = timezone.now()

@@ -229,6 +229,27 @@ def test_after_the_most_repairs_allowed_the_unit_goes_to_end_of_life(
     assert RepairOrder.objects.filter(item=item).count() == config.max_repair_cycles
 
 
+def test_the_most_repairs_allowed_hold_when_the_rules_send_the_unit_elsewhere(
+    make_inspected, rules, checklist, station, clerk, config
+):
+    item = make_inspected("C")
+    for _ in range(config.max_repair_cycles):
+        services.complete_repair(order=send_to_bench(item, station, clerk), user=clerk)
+        item = reinspect(item, "C", checklist, station, clerk)
+    item = reinspect(item, "A", checklist, station, clerk)  # the rules now say restock
+
+    with pytest.raises(OverrideInvalid, match="already repaired 2 times"):
+        services.decide_disposition(
+            item=item,
+            station=station,
+            user=clerk,
+            outcome="repair",
+            override_reason="other",
+            override_note="one more go",
+        )
+    assert RepairOrder.objects.filter(item=item).count() == config.max_repair_cycles
+
+
 def test_units_for_an_outside_repairer_ship_in_its_lot_and_never_wait_for_our_bench(
     clerk_client, make_inspected, rules, station, clerk, supervisor, config
 ):

@@ -7,6 +7,7 @@ from disposition import selectors, services
 from disposition.exceptions import (
     ApprovalRefused,
     NoRuleMatched,
+    NotAwaitingApproval,
     NotDecidable,
     OverrideInvalid,
     StaleRecommendation,
@@ -213,6 +214,40 @@ def test_a_rejected_override_sends_the_unit_back_to_be_decided_again(
     assert disposition.status == Disposition.Status.REJECTED
     assert item.refund.disposition == second
     assert item.refund.status == RefundInstruction.Status.RELEASED
+
+
+@pytest.mark.parametrize("answer", ["approve", "reject"])
+def test_an_override_cannot_be_answered_once_its_unit_was_reopened_and_graded_again(
+    answer, make_inspected, rules, checklist, station, clerk, supervisor, config
+):
+    from inspection import services as inspection
+
+    item = make_inspected("A", value="250.00")
+    waiting, _ = services.decide_disposition(
+        item=item,
+        station=station,
+        user=clerk,
+        outcome="liquidate",
+        override_reason="other",
+        override_note="scuffed",
+    )
+    inspection.reopen_unit(item=item, reason="Grade looked wrong", user=supervisor)
+    again = inspection.start_inspection(lpn=item.lpn, station=station, user=clerk)
+    inspection.submit_inspection(
+        inspection=again, answers={checklist["condition"].pk: "2"}, station=station, user=clerk
+    )
+
+    with pytest.raises(NotAwaitingApproval, match="reopened"):
+        if answer == "approve":
+            services.approve_override(disposition=waiting, user=supervisor)
+        else:
+            services.reject_override(disposition=waiting, user=supervisor, note="no")
+
+    item.refresh_from_db()
+    assert (item.status, item.grade_code) == (Status.INSPECTED, "C")
+    assert item.refund.status == RefundInstruction.Status.PENDING
+    decided, _ = services.decide_disposition(item=item, station=station, user=clerk)
+    assert decided.chosen_outcome == "repair"
 
 
 def test_a_unit_for_a_partner_joins_the_open_lot_and_is_put_away_by_scanning_it(
