@@ -596,6 +596,8 @@ def receive_unit(
             _("Serial %(serial)s was already received on this line. Check the serial on the unit.")
             % {"serial": serial}
         ) from error
+    # Before the receipt is recorded: its webhook carries the RMA's status as this unit leaves it.
+    completed = _update_rma_receipt_status(rma, lines)
     item.receipt = record_event(
         item=item,
         parcel=parcel,
@@ -620,22 +622,24 @@ def receive_unit(
             station=station,
             details={"returned_as": item.lpn, "rma": rma.number},
         )
-    _update_rma_receipt_status(rma, lines)
+    if completed:
+        outbox.record_rma_completed(rma)
     return item, True
 
 
-def _update_rma_receipt_status(rma: ReturnAuthorization, lines: list[RMALine]) -> None:
+def _update_rma_receipt_status(rma: ReturnAuthorization, lines: list[RMALine]) -> bool:
+    """Set the RMA's status from its lines; True when this receipt completed it."""
     if all(line.quantity_outstanding == 0 for line in lines):
         status = RMA.Status.RECEIVED
     elif any(line.quantity_received for line in lines):
         status = RMA.Status.PARTIALLY_RECEIVED
     else:
-        return
-    if rma.status != status and rma.status in RMA.RECEIVABLE:
-        rma.status = status
-        rma.save(update_fields=["status", "updated_at"])
-        if status == RMA.Status.RECEIVED:
-            outbox.record_rma_completed(rma)
+        return False
+    if rma.status == status or rma.status not in RMA.RECEIVABLE:
+        return False
+    rma.status = status
+    rma.save(update_fields=["status", "updated_at"])
+    return status == RMA.Status.RECEIVED
 
 
 @transaction.atomic
