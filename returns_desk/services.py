@@ -1120,15 +1120,21 @@ def create_rma_for_parcel(
 ) -> ReturnAuthorization:
     """Authorise the return a parked parcel turned out to be, and reopen it for receiving.
 
-    The RMA is numbered after the parcel (EXC-<parcel>). Raises ReasonRequired,
+    The RMA is numbered after the parcel: EXC-<parcel>, then EXC-<parcel>-2 and so on when the
+    parcel is parked again and turns out to hold another return. Raises ReasonRequired,
     ExceptionNotOpen, CannotResolve, NoPolicy, RmaConflict.
     """
     parcel, _ = _lock_exception(exception, reason)
     _require_parked(parcel)
     if not lines:
         raise CannotResolve(_("Name at least one product the parcel holds."))
+    number = f"EXC-{parcel.pk:06d}"
+    # The parcel's lock serialises this count, so two supervisors never pick the same number.
+    earlier = ReturnAuthorization.objects.filter(
+        Q(number=number) | Q(number__startswith=f"{number}-")
+    ).count()
     rma = create_rma(
-        number=f"EXC-{parcel.pk:06d}",
+        number=f"{number}-{earlier + 1}" if earlier else number,
         program=program,
         channel=channel,
         lines=lines,

@@ -155,6 +155,37 @@ def test_an_rma_is_created_for_an_unmatched_parcel(unmatched, supervisor):
     assert unmatched.resolution == Resolution.RMA_CREATED
 
 
+def test_a_parcel_parked_again_gets_a_second_rma_of_its_own(unmatched, station, clerk, supervisor):
+    PolicyFactory().programs.add(program := ProgramFactory())
+
+    def create_rma(exception, quantity):
+        return services.create_rma_for_parcel(
+            exception=exception,
+            program=program,
+            channel="web",
+            lines=[
+                services.NewLine(
+                    product=ProductFactory(), quantity=quantity, reason=ReasonFactory()
+                )
+            ],
+            reason="what the box holds",
+            user=supervisor,
+        )
+
+    first = create_rma(unmatched, 1)
+    parcel = services.park_parcel(
+        parcel=unmatched.parcel, station=station, user=clerk, reason="holds something else"
+    )
+    second = create_rma(parcel.exceptions.get(status=ReceivingException.Status.OPEN), 2)
+
+    assert (first.number, second.number) == (
+        f"EXC-{parcel.pk:06d}",
+        f"EXC-{parcel.pk:06d}-2",
+    )
+    parcel.refresh_from_db()
+    assert parcel.rma == second and parcel.status == Parcel.Status.OPEN
+
+
 def test_releasing_a_held_unit_sends_it_to_inspection(held, supervisor):
     services.release_exception(exception=held, reason="right item after all", user=supervisor)
 
