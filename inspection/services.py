@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from returns_desk.models import ReturnItem, Station
 from returns_desk.scanning import canonical
-from returns_desk.services import move_item
+from returns_desk.services import move_item, record_event
 from returns_desk.wording import in_sentence
 
 from .exceptions import (
@@ -120,6 +120,8 @@ def start_inspection(*, lpn: str, station: Station, user: AbstractBaseUser) -> I
         .first()
     )
     if item.status == Status.INSPECTING and current and current.is_open:
+        if current.station_id != station.pk and not current.station.active:
+            return _move_to(current, item, station, user)
         if current.station_id != station.pk:
             raise InspectedElsewhere(
                 _(
@@ -162,6 +164,28 @@ def start_inspection(*, lpn: str, station: Station, user: AbstractBaseUser) -> I
         station=station,
         details={"inspection": inspection.pk, **details},
         also_update=("grade_code",),
+    )
+    return inspection
+
+
+def _move_to(
+    inspection: Inspection, item: ReturnItem, station: Station, user: AbstractBaseUser
+) -> Inspection:
+    # Left open at a station since taken out of service: nobody can choose that station any
+    # more, and a supervisor cannot reopen a unit still being inspected. It carries on here,
+    # with the answers already recorded.
+    moved_from = inspection.station.code
+    inspection.station = station
+    inspection.inspector = user
+    inspection.save(update_fields=["station", "inspector"])
+    record_event(
+        item=item,
+        action="inspection_moved",
+        from_status=item.status,
+        to_status=item.status,
+        user=user,
+        station=station,
+        details={"inspection": inspection.pk, "from_station": moved_from},
     )
     return inspection
 

@@ -355,6 +355,8 @@ def receive_parcel(
     )
     if already_here:
         if already_here.status == Parcel.Status.OPEN and already_here.station_id != station.pk:
+            if not already_here.station.active:
+                return _move_to(already_here, station, user)
             raise ParcelNotOpen(
                 _(
                     "This parcel (%(code)s) is already being received at %(station)s. Finish it"
@@ -393,6 +395,25 @@ def receive_parcel(
             user=user,
             station=station,
         )
+    return parcel
+
+
+def _move_to(parcel: Parcel, station: Station, user: AbstractBaseUser) -> Parcel:
+    # Left open at a station since taken out of service: nobody can choose that station any
+    # more, so the parcel would wait there for ever. It carries on here.
+    parcel = Parcel.objects.select_for_update().select_related("station").get(pk=parcel.pk)
+    moved_from = parcel.station.code
+    parcel.station = station
+    parcel.save(update_fields=["station"])
+    record_event(
+        parcel=parcel,
+        action="parcel_moved",
+        from_status=parcel.status,
+        to_status=parcel.status,
+        user=user,
+        station=station,
+        details={"from_station": moved_from},
+    )
     return parcel
 
 

@@ -108,15 +108,15 @@ receiving_station_required = station_required("can_receive", refuse=_refuse)
 
 
 def _open_parcel(request: HttpRequest) -> Parcel | None:
-    """The parcel this clerk has open at this station, if any (so a reload keeps the context).
+    """The parcel open at this station, if any (so a reload keeps the context).
 
+    The station's, not the clerk's: the services let any clerk there carry on with it, and a
+    clerk taking over the station at a shift change scanned its units as parcel codes.
     Its row alone: a unit scan shows the parcel and RMA the service locked, so an RMA joined
     here would be read for nothing on nearly every request.
     """
     return (
-        Parcel.objects.filter(
-            station=request.station, received_by=request.user, status=Parcel.Status.OPEN
-        )
+        Parcel.objects.filter(station=request.station, status=Parcel.Status.OPEN)
         .order_by("-received_at")
         .first()
     )

@@ -23,6 +23,7 @@ from tests.factories import (
     ProductFactory,
     ProgramFactory,
     StationFactory,
+    UserFactory,
     make_unit_at,
 )
 
@@ -163,6 +164,30 @@ def test_a_unit_being_inspected_at_another_station_is_refused(station, clerk, pr
     with pytest.raises(InspectedElsewhere) as refused:
         services.start_inspection(lpn=item.lpn, station=other, user=clerk)
     assert "being inspected at RCV-01" in refused.value.message
+
+
+def test_a_unit_left_open_at_a_station_taken_out_of_service_carries_on_where_it_is_scanned(
+    station, clerk, product, checklist
+):
+    item = make_unit_at(Status.INSPECTING, station=station, user=clerk, product=product)
+    started = Inspection.objects.get(item=item)
+    services.record_answers(
+        inspection=started, answers={checklist[0].pk: "pass"}, station=station, user=clerk
+    )
+    station.active = False
+    station.save()
+    other = StationFactory(code="INS-02", kind="inspection")
+    otto = UserFactory(username="otto", role="clerk")
+
+    resumed = services.start_inspection(lpn=item.lpn, station=other, user=otto)
+
+    assert resumed.pk == started.pk
+    assert (resumed.station, resumed.inspector) == (other, otto)
+    assert resumed.answers.get().value == "pass"
+    moved = ItemEvent.objects.get(item=item, action="inspection_moved")
+    assert moved.details["from_station"] == "RCV-01"
+    graded = answer_all(resumed, checklist, ["pass", "4", "95"], other, otto)
+    assert graded.grade_code == "A"
 
 
 def test_scanning_a_unit_open_at_this_station_again_resumes_its_inspection(

@@ -286,6 +286,25 @@ def test_receive_parcel_refuses_a_parcel_already_open_at_another_station(
     assert Parcel.objects.count() == 1
 
 
+def test_a_parcel_left_open_at_a_station_taken_out_of_service_carries_on_where_it_is_scanned(
+    station, other_station, clerk
+):
+    product = ProductFactory()
+    rma = make_rma((product, 2))
+    first = open_parcel(rma, station, clerk)
+    receive(first, product.sku, station, clerk)
+    station.active = False
+    station.save()
+
+    parcel = open_parcel(rma, other_station, clerk)
+    receive(parcel, product.sku, other_station, clerk)
+
+    assert parcel.pk == first.pk and parcel.station == other_station
+    assert rma.lines.get().quantity_received == 2
+    moved = ItemEvent.objects.get(parcel=parcel, action="parcel_moved")
+    assert moved.details == {"from_station": station.code}
+
+
 # --- receive_unit -------------------------------------------------------------------------------
 
 

@@ -724,3 +724,18 @@ def test_the_label_page_shows_the_lpn_and_its_barcode(clerk_client, station, cle
 
 def test_the_label_page_of_an_unknown_lpn_is_not_found(clerk_client):
     assert clerk_client.get(reverse("receiving:label", args=["LPN-99999999"])).status_code == 404
+
+
+def test_a_clerk_taking_over_the_station_carries_on_with_its_open_parcel(client, station, clerk):
+    product = ProductFactory()
+    rma = make_rma((product, 2))
+    open_parcel(rma, station, clerk)  # opened by the clerk whose shift has ended
+    bob = client_at_station(client, UserFactory(username="bob", role="clerk"), station)
+
+    desk = bob.get(DESK)
+    received = scan(bob, product.sku)
+
+    assert rma.number in html(desk)
+    assert received.status_code == 200
+    assert "Received LPN-" in outcome(received)
+    assert rma.lines.get().quantity_received == 1
