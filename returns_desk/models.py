@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext, gettext_noop, pgettext
+from django.utils.translation import gettext, gettext_noop, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from .scanning import canonical
@@ -429,6 +429,23 @@ class RMALine(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.serial_number = canonical(self.serial_number)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # The admin shows the received count read-only, which leaves its check constraint out
+        # of the form's validation: without this, lowering the quantity was a database error.
+        if self.quantity_expected < self.quantity_received:
+            raise ValidationError(
+                {
+                    "quantity_expected": ngettext(
+                        "%(received)s unit was already received on this line: expect at least"
+                        " that many.",
+                        "%(received)s units were already received on this line: expect at"
+                        " least that many.",
+                        self.quantity_received,
+                    )
+                    % {"received": self.quantity_received}
+                }
+            )
 
     @property
     def quantity_outstanding(self) -> int:

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from returns_desk import services
@@ -90,3 +91,21 @@ def test_an_rmas_number_program_and_reasons_are_fixed_once_a_parcel_arrived(
     assert 'name="program"' not in page and 'name="number"' not in page
     assert 'name="lines-0-reason"' not in page
     assert arrived.program.name in page
+
+
+def test_a_line_cannot_expect_fewer_units_than_it_already_received(station, clerk):
+    product = ProductFactory()
+    rma = make_rma((product, 2))
+    parcel = open_parcel(rma, station, clerk)
+    for _ in range(2):
+        services.receive_unit(parcel=parcel, code=product.sku, station=station, user=clerk)
+    line = rma.lines.get()
+    line.quantity_expected = 1
+
+    # As the admin's form validates it: the received count is shown read-only, so excluded.
+    with pytest.raises(ValidationError) as refused:
+        line.full_clean(exclude=["quantity_received"])
+
+    assert refused.value.message_dict["quantity_expected"] == [
+        "2 units were already received on this line: expect at least that many."
+    ]
