@@ -999,6 +999,22 @@ def _lock_exception(
     return parcel, exception
 
 
+def _lock_parcel_exception(exception: ReceivingException, reason: str) -> Parcel:
+    """Lock an exception about a whole parcel (linking it to an RMA, or creating one for it)."""
+    parcel, exception = _lock_exception(exception, reason)
+    # The screen offers these only for a parcel's own exceptions; a forged post on a unit's
+    # would reopen its parcel and leave the unit's exception open.
+    if exception.item_id:
+        raise CannotResolve(
+            _(
+                "This exception is about unit %(lpn)s, not its parcel: release it, refuse it or"
+                " write it off."
+            )
+            % {"lpn": exception.item.lpn}
+        )
+    return parcel
+
+
 def _open_exceptions(parcel: Parcel, *, parcel_level_only: bool) -> list[ReceivingException]:
     exceptions = ReceivingException.objects.select_for_update(of=("self",)).filter(
         parcel=parcel, status=ReceivingException.Status.OPEN
@@ -1114,7 +1130,7 @@ def link_parcel_to_rma(
     Every open parcel-level exception of the parcel is resolved. Raises ReasonRequired,
     ExceptionNotOpen, CannotResolve (the parcel is not parked), RmaNotReceivable.
     """
-    parcel, _ = _lock_exception(exception, reason)
+    parcel = _lock_parcel_exception(exception, reason)
     return _link(
         parcel,
         rma,
@@ -1145,7 +1161,7 @@ def create_rma_for_parcel(
     parcel is parked again and turns out to hold another return. Raises ReasonRequired,
     ExceptionNotOpen, CannotResolve, NoPolicy, RmaConflict.
     """
-    parcel, _ = _lock_exception(exception, reason)
+    parcel = _lock_parcel_exception(exception, reason)
     _require_parked(parcel)
     if not lines:
         raise CannotResolve(_("Name at least one product the parcel holds."))

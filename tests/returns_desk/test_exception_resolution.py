@@ -125,6 +125,31 @@ def test_scanning_a_linked_parcel_again_finds_it_by_its_code(unmatched, supervis
     assert services.receive_parcel(code="1z-lost", station=station, user=clerk) == parcel
 
 
+def test_a_units_exception_cannot_be_resolved_by_linking_or_creating_an_rma(
+    held, station, clerk, supervisor
+):
+    PolicyFactory().programs.add(program := ProgramFactory())
+    services.park_parcel(parcel=held.parcel, station=station, user=clerk, reason="odd box")
+    rma = make_rma((ProductFactory(), 1))
+    before = resolution_counts()
+
+    with pytest.raises(CannotResolve, match=held.item.lpn):
+        services.link_parcel_to_rma(exception=held, rma=rma, reason="x", user=supervisor)
+    with pytest.raises(CannotResolve, match=held.item.lpn):
+        services.create_rma_for_parcel(
+            exception=held,
+            program=program,
+            channel="web",
+            lines=[services.NewLine(product=ProductFactory(), quantity=1, reason=ReasonFactory())],
+            reason="x",
+            user=supervisor,
+        )
+
+    held.parcel.refresh_from_db()
+    assert held.parcel.status == Parcel.Status.PARKED
+    assert resolution_counts() == before
+
+
 def test_a_parcel_cannot_be_linked_to_a_cancelled_rma(unmatched, supervisor):
     rma = make_rma((ProductFactory(), 1), status=ReturnAuthorization.Status.CANCELLED)
     before = resolution_counts()
