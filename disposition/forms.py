@@ -15,6 +15,12 @@ class ScanForm(forms.Form):
     pending = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
 
+class BenchScanForm(forms.Form):
+    """The repair bench's scan: a unit's LPN finds its open work order."""
+
+    lpn = ScanCodeField(label=_("Scan"), required=False, blank_allowed=True)
+
+
 class DecideForm(forms.Form):
     """Empty outcome takes the recommendation; another outcome is an override with a reason."""
 

@@ -28,7 +28,7 @@ from returns_desk.views import Outcome as Notice
 from returns_desk.wording import in_sentence
 
 from . import services
-from .forms import ApprovalForm, CloseLotForm, DecideForm, RepairForm, ScanForm
+from .forms import ApprovalForm, BenchScanForm, CloseLotForm, DecideForm, RepairForm, ScanForm
 from .models import Disposition, Lot, Outcome, RepairOrder
 from .selectors import ITEM_RELATED, active_disposition, recommend, refund_for
 
@@ -36,6 +36,9 @@ DECIDE = "disposition.decide_disposition"
 SUPERVISE = "returns_desk.supervise_returns"
 TEMPLATE = "disposition/desk.html"
 RECENT_SHOWN = 8
+# The bench lists its oldest work and finds the rest by a unit's LPN: at a large site tens of
+# thousands of orders are open, and the page listed every one.
+BENCH_SHOWN = 50
 AWAITING_INSPECTION = (ReturnItem.Status.RECEIVED, ReturnItem.Status.INSPECTING)
 
 
@@ -448,13 +451,32 @@ def manifest_csv(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _repairs_page(request: HttpRequest, notice: Notice | None, *, status: int = 200):
-    orders = (
-        RepairOrder.objects.filter(status=RepairOrder.Status.OPEN)
-        .select_related("item__product", "disposition")
-        .order_by("opened_at")
+def _repairs_page(
+    request: HttpRequest, notice: Notice | None, *, status: int = 200, lpn: str = ""
+) -> HttpResponse:
+    # A unit reopened since it was decided keeps its order until it is decided again (which
+    # cancels it): it is not coming to the bench, so the bench does not list it.
+    orders = RepairOrder.objects.filter(
+        status=RepairOrder.Status.OPEN,
+        item__status__in=(ReturnItem.Status.DISPOSED, ReturnItem.Status.IN_REPAIR),
     )
-    context = {"outcome": notice, "orders": orders, "repair_form": RepairForm()}
+    if lpn:
+        orders = orders.filter(lpn=lpn)
+    shown = list(
+        orders.select_related("item__product").order_by("opened_at", "pk")[: BENCH_SHOWN + 1]
+    )
+    if lpn and not shown:
+        message = _(
+            "%(lpn)s has no repair order waiting for the bench. Check the LPN label, or look the"
+            " unit up to see where it goes."
+        )
+        notice, status = Notice("error", message % {"lpn": lpn}), 404
+    context = {
+        "outcome": notice,
+        "orders": shown[:BENCH_SHOWN],
+        "more": len(shown) > BENCH_SHOWN,
+        "found": lpn if shown else "",
+    }
     template = "disposition/repairs.html#repairs" if request.htmx else "disposition/repairs.html"
     return render(request, template, context, status=status)
 
@@ -462,7 +484,11 @@ def _repairs_page(request: HttpRequest, notice: Notice | None, *, status: int = 
 @require_GET
 @permission_required(DECIDE, raise_exception=True)
 def repairs(request: HttpRequest) -> HttpResponse:
-    return _repairs_page(request, None)
+    """The bench's work, oldest first; a scanned LPN shows that unit's order, ready to finish."""
+    form = BenchScanForm(request.GET)
+    if not form.is_valid():
+        return _repairs_page(request, Notice("error", _form_errors(form)), status=422)
+    return _repairs_page(request, None, lpn=form.cleaned_data["lpn"])
 
 
 @require_POST

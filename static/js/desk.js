@@ -3,8 +3,10 @@
 (function () {
   "use strict";
 
+  // The scan field, unless the answer marked where the next keystroke goes (the repair bench
+  // puts it in the notes of the order a scan found).
   function focusScanField() {
-    var field = document.querySelector("[data-scan-field]");
+    var field = document.querySelector("[data-focus-next]") || document.querySelector("[data-scan-field]");
     if (field && document.activeElement !== field && !document.activeElement.matches("input[name=reason]")) {
       field.focus();
       field.select();

@@ -291,6 +291,57 @@ def test_a_technician_finishes_a_repair_from_the_queue(
     assert clerk_client.get(f"/disposition/repairs/{order.pk}/complete/").status_code == 405
 
 
+def test_the_bench_lists_its_oldest_work_and_finds_any_order_by_the_units_lpn(
+    clerk_client, make_inspected, rules, station, clerk, config, monkeypatch
+):
+    from disposition import views
+
+    monkeypatch.setattr(views, "BENCH_SHOWN", 2)
+    units = [make_inspected("C") for _ in range(3)]
+    for item in units:
+        services.decide_disposition(item=item, station=station, user=clerk)
+
+    bench = clerk_client.get("/disposition/repairs/").content.decode()
+    found = clerk_client.get("/disposition/repairs/", {"lpn": units[2].lpn.lower()})
+
+    assert [item.lpn in bench for item in units] == [True, True, False]
+    assert "The oldest 2 orders are shown. Scan a unit" in bench
+    page = found.content.decode()
+    assert found.status_code == 200
+    assert [item.lpn in page for item in units] == [False, False, True]
+    assert 'name="notes" maxlength="4000" data-focus-next' in page
+
+
+def test_a_scanned_lpn_without_work_on_the_bench_says_so(
+    clerk_client, make_inspected, rules, station, clerk, supervisor, config
+):
+    from inspection import services as inspection
+
+    reopened = make_inspected("C")
+    services.decide_disposition(item=reopened, station=station, user=clerk)
+    inspection.reopen_unit(item=reopened, reason="Grade looked wrong", user=supervisor)
+
+    for lpn in ("LPN-99999999", reopened.lpn):
+        answer = clerk_client.get("/disposition/repairs/", {"lpn": lpn}, HTTP_HX_REQUEST="true")
+        assert answer.status_code == 404
+        assert f"{lpn} has no repair order waiting for the bench" in answer.content.decode()
+    # Not coming to the bench until it is decided again: not listed either.
+    assert reopened.lpn not in clerk_client.get("/disposition/repairs/").content.decode()
+
+
+def test_the_bench_costs_the_same_however_much_work_waits(
+    clerk_client, make_inspected, rules, station, clerk, config, django_assert_max_num_queries
+):
+    services.decide_disposition(item=make_inspected("C"), station=station, user=clerk)
+    with CaptureQueriesContext(connection) as one_order:
+        clerk_client.get("/disposition/repairs/")
+    for _ in range(6):
+        services.decide_disposition(item=make_inspected("C"), station=station, user=clerk)
+
+    with django_assert_max_num_queries(len(one_order)):
+        clerk_client.get("/disposition/repairs/")
+
+
 def test_a_received_unit_never_shows_in_the_repair_queue(clerk_client, station, clerk):
     make_unit_at(Status.RECEIVED, station=station, user=clerk)
 

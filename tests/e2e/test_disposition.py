@@ -3,10 +3,12 @@
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
+from disposition import services
 from disposition.models import Partner
-from returns_desk.models import ReturnItem
+from returns_desk.models import ReturnItem, Station
 from tests.disposition.helpers import configure, inspected_unit, make_checklist, make_rules
 from tests.e2e.conftest import (
     choose_station,
@@ -155,3 +157,45 @@ def test_after_a_put_away_the_next_unit_scanned_opens_its_checklist(desk, make_i
     expect(page.locator("#score .grade-badge")).not_to_have_text("A")
     page.keyboard.press("4")
     expect(page.locator("#score .grade-badge")).to_have_text("A")
+
+
+def test_technician_finds_a_unit_on_the_bench_by_scanning_it_and_finishes_it_by_keyboard(
+    page, live_server, make_inspected
+):
+    clara, station = get_user_model().objects.get(username="clara"), Station.objects.get()
+    waiting, on_bench = make_inspected("C"), make_inspected("C")
+    for item in (waiting, on_bench):
+        services.decide_disposition(item=item, station=station, user=clara)
+    services.put_away(item=on_bench, code="REPAIR-BENCH", station=station, user=clara)
+    listen(page)
+    log_in(page, live_server, "clara")
+    choose_station(page, "LON · MIX-01")
+    page.goto(f"{live_server.url}/disposition/repairs/")
+    scan_field = page.get_by_label("Scan the LPN label of a unit on the bench")
+    expect(scan_field).to_be_focused()
+
+    scan(page, "LPN-00099999")
+    expect(page.locator("#outcome")).to_contain_text("LPN-00099999 has no repair order")
+    assert heard(page) == ["error"]
+    expect(scan_field).to_be_focused()
+
+    scan(page, on_bench.lpn)
+    rows = page.locator("#repairs tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text(on_bench.lpn)
+    expect(page.get_by_label("Notes")).to_be_focused()
+    page.keyboard.type("New battery")
+    page.keyboard.press("Tab")
+    page.keyboard.type("18.50")
+    page.keyboard.press("Enter")
+    wait_for_htmx(page)
+
+    expect(page.locator("#outcome")).to_contain_text(
+        f"{on_bench.lpn} repaired: take it back to inspection."
+    )
+    assert heard(page) == ["done"]
+    expect(scan_field).to_be_focused()
+    expect(page.locator("#repairs tbody tr")).to_have_count(1)  # the one not yet on the bench
+    expect(page.locator("#repairs tbody")).to_contain_text(waiting.lpn)
+    on_bench.refresh_from_db()
+    assert on_bench.status == ReturnItem.Status.RECEIVED
