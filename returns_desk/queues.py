@@ -6,7 +6,7 @@ without importing those apps.
 """
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -181,11 +181,22 @@ def csv_lines(table_class: type, queryset: QuerySet) -> Iterator[str]:
         if not column.column.exclude_from_export and column.name not in table.exclude
     ]
     cells = [_csv_cell(table, column) for column in columns]
-    writer = csv.writer(_Echo())
-    yield writer.writerow([str(column.header) for column in columns])
     rows = queryset.using(reports_database()).values_list(*(c.accessor for c in columns))
-    for row in rows.iterator(chunk_size=CSV_CHUNK):
-        yield writer.writerow([cell(value) for cell, value in zip(cells, row, strict=True)])
+    yield from csv_stream(
+        [str(column.header) for column in columns],
+        (
+            [cell(value) for cell, value in zip(cells, row, strict=True)]
+            for row in rows.iterator(chunk_size=CSV_CHUNK)
+        ),
+    )
+
+
+def csv_stream(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
+    """A header and rows as CSV lines made one at a time, for a StreamingHttpResponse."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow(row)
 
 
 def run_bulk(

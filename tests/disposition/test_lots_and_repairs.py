@@ -102,13 +102,51 @@ def test_the_manifest_csv_has_one_row_per_unit(client, scrap_lot, supervisor, st
 
     response = client.get(f"/disposition/lots/{scrap_lot.pk}/manifest.csv")
 
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert response["Content-Type"].startswith("text/csv")
     assert len(rows) == 2
     assert {row["serial"] for row in rows} == {"SN-1", ""}
     assert {row["grade"] for row in rows} == {"X"}
     assert {row["unit_value"] for row in rows} == {"499.00", "20.00"}
     assert {row["weight_g"] for row in rows} == {"300"}
+
+
+def test_a_large_lots_manifest_prints_its_first_units_and_totals_them_all(
+    client, scrap_lot, supervisor, station, make_inspected, clerk, monkeypatch
+):
+    from disposition import views
+
+    monkeypatch.setattr(views, "MANIFEST_PRINTED", 1)
+    client_at_station(client, supervisor, station)
+
+    html = client.get(f"/disposition/lots/{scrap_lot.pk}/manifest/").content.decode()
+    lines = b"".join(client.get(f"/disposition/lots/{scrap_lot.pk}/manifest.csv").streaming_content)
+
+    assert "The first 1 of the lot’s 2 units are listed here." in html
+    assert "519.00" in html  # the total of both
+    assert html.count("<td>LPN-") == 1
+    assert len(lines.decode().splitlines()) == 3  # the header and both units
+
+
+def test_a_manifest_costs_the_same_however_many_units_the_lot_holds(
+    client, scrap_lot, supervisor, station, make_inspected, clerk, django_assert_max_num_queries
+):
+    client_at_station(client, supervisor, station)
+    pages = (
+        f"/disposition/lots/{scrap_lot.pk}/manifest/",
+        f"/disposition/lots/{scrap_lot.pk}/manifest.csv",
+    )
+    with CaptureQueriesContext(connection) as two_units:
+        for page in pages:
+            response = client.get(page)
+            b"".join(response.streaming_content) if response.streaming else response.content
+    for _ in range(8):
+        services.decide_disposition(item=make_inspected("X"), station=station, user=clerk)
+
+    with django_assert_max_num_queries(len(two_units)):
+        for page in pages:
+            response = client.get(page)
+            b"".join(response.streaming_content) if response.streaming else response.content
 
 
 def test_a_clerk_cannot_close_a_lot_or_read_its_manifest(clerk_client, scrap_lot):
