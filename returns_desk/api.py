@@ -469,16 +469,11 @@ def create_rma(
     return Status(201, body)
 
 
-@api.get("/rmas/{number}", response={200: RmaOut, **ERRORS}, summary="Read an RMA")
-def read_rma(request, number: str):
-    rma = rmas_with_details().filter(number=canonical(number)).first() if _fits(number) else None
-    if rma is None:
-        raise HttpError(404, "No RMA has this number.")
-    return Status(200, rma_out(rma))
-
-
+# RMA numbers may hold "/" (ERP numbering such as RMA/2025/0001), so they are matched as a
+# path. The cancel route comes first, or the read route would take ".../cancel" as a number; no
+# number ends in "/cancel" itself, since numbers are stored upper-case.
 @api.post(
-    "/rmas/{number}/cancel",
+    "/rmas/{path:number}/cancel",
     response={200: RmaOut, **ERRORS},
     auth=KeyAuth(ApiKey.Scope.WRITE),
     summary="Cancel an RMA nothing has arrived for",
@@ -494,6 +489,14 @@ def cancel_rma(request, number: str, payload: CancelIn):
         rma=rma, reason=payload.reason, cancelled_by=f"API key {request.api_key.name}"
     )
     return Status(200, rma_out(rmas_with_details().get(pk=rma.pk)))
+
+
+@api.get("/rmas/{path:number}", response={200: RmaOut, **ERRORS}, summary="Read an RMA")
+def read_rma(request, number: str):
+    rma = rmas_with_details().filter(number=canonical(number)).first() if _fits(number) else None
+    if rma is None:
+        raise HttpError(404, "No RMA has this number.")
+    return Status(200, rma_out(rma))
 
 
 def _fits(code: str, longest: int = 60) -> bool:

@@ -19,8 +19,11 @@ urlpatterns = [
         "exceptions/<int:pk>/create-rma/", views.exception_create_rma, name="exception_create_rma"
     ),
     path("exceptions/<int:pk>/resolve/", views.exception_resolve, name="exception_resolve"),
-    path("rmas/<str:number>/", views.rma, name="rma"),
-    path("rmas/<str:number>/cancel/", views.rma_cancel, name="rma_cancel"),
+    # RMA numbers may hold "/" (ERP numbering such as RMA/2025/0001), so they are matched as a
+    # path. The cancel action comes first, or the page would take ".../cancel" as a number; no
+    # number ends in "/cancel" itself, since numbers are stored upper-case.
+    path("rmas/<path:number>/cancel/", views.rma_cancel, name="rma_cancel"),
+    path("rmas/<path:number>/", views.rma, name="rma"),
     path("search/", views.search, name="search"),
     path("units/", views.units, name="units"),
     path("units/export.csv", views.units_csv, name="units_csv"),

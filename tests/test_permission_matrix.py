@@ -5,6 +5,7 @@ The URL list comes from the resolver, so a page added without a line in EXPECTED
 left to Django (its index is in); the API's pages answer to keys, never sessions.
 """
 
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -201,8 +202,7 @@ def path_for(route: Route, world: dict) -> str:
     path = route.route.replace("^", "").replace("$", "")
     for param in route.params:
         value = world[EXPECTED[route.name].pk] if param == "pk" else world[param]
-        path = path.replace(f"<int:{param}>", str(value)).replace(f"<str:{param}>", str(value))
-        path = path.replace(f"<slug:{param}>", str(value)).replace(f"<{param}>", str(value))
+        path = re.sub(rf"<(\w+:)?{param}>", str(value), path)
     return "/" + path
 
 
