@@ -173,16 +173,30 @@ def read_rows(data: bytes) -> list[dict[str, str]]:
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    if not reader.fieldnames:
-        raise ImportFileError(_("The file is empty."))
     rows = []
-    for row in reader:
-        if len(rows) == MAX_ROWS:
-            raise ImportFileError(
-                _("The file has more than %(max)s rows; split it.")
-                % {"max": number_format(MAX_ROWS, force_grouping=True)}
+    read_up_to = 0  # the last line of the last row read, so an error names where its row starts
+    try:
+        if not reader.fieldnames:
+            raise ImportFileError(_("The file is empty."))
+        read_up_to = reader.line_num
+        for row in reader:
+            if len(rows) == MAX_ROWS:
+                raise ImportFileError(
+                    _("The file has more than %(max)s rows; split it.")
+                    % {"max": number_format(MAX_ROWS, force_grouping=True)}
+                )
+            rows.append(row)
+            read_up_to = reader.line_num
+    except csv.Error as error:
+        # Mostly a quote opened and never closed: the csv module then reads on to the end of
+        # the file as one field and gives up at its field size limit, far below the culprit.
+        raise ImportFileError(
+            _(
+                'Line %(line)s cannot be read as CSV (%(error)s). Look there for a quote (")'
+                " that is opened and never closed."
             )
-        rows.append(row)
+            % {"line": read_up_to + 1, "error": error}
+        ) from None
     return rows
 
 

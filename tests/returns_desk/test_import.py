@@ -136,6 +136,20 @@ def test_a_file_that_cannot_be_read_is_refused_as_a_whole(data, message):
         import_rmas(data=data, mapping=None, dry_run=True)
 
 
+def a_file_with_a_quote_never_closed() -> bytes:
+    # The quote on line 3 makes the rest of a long export one field, over the csv module's limit.
+    rows = ["RMA-1,AP-JKT-M,1,defect,10,a@example.com,", 'RMA-2,AP-JKT-M,1,defect,"10,,']
+    rows += [f"RMA-{n},AP-TEE-S,1,defect,10,,TRACK-{n}" for n in range(3, 5000)]
+    return csv_bytes(*rows)
+
+
+def test_a_quote_never_closed_is_refused_naming_the_line_it_opens_on():
+    with pytest.raises(ImportFileError, match=r"^Line 3 cannot be read as CSV"):
+        import_rmas(data=a_file_with_a_quote_never_closed(), mapping=None, dry_run=False)
+
+    assert not ReturnAuthorization.objects.exists()
+
+
 # --- saved mappings -----------------------------------------------------------------------------
 
 
@@ -249,6 +263,18 @@ def test_the_admin_shows_row_errors_and_writes_nothing(admin_client, tmp_path):
 
     assert response.status_code == 400
     assert "SKU NOPE is not a product we know." in response.text
+    assert not ReturnAuthorization.objects.exists()
+
+
+def test_the_admin_refuses_a_file_with_a_quote_never_closed(admin_client, tmp_path):
+    bad = tmp_path / "unclosed.csv"
+    bad.write_bytes(a_file_with_a_quote_never_closed())
+
+    with bad.open("rb") as file:
+        response = admin_client.post(IMPORT_URL, {"file": file, "import": "1"})
+
+    assert response.status_code == 400
+    assert "Line 3 cannot be read as CSV" in response.text
     assert not ReturnAuthorization.objects.exists()
 
 
