@@ -6,7 +6,8 @@ make one RMA, whose own fields come from its first row.
 
 | column           | required | meaning                                                       |
 | ---------------- | -------- | ------------------------------------------------------------- |
-| rma_number       | yes      | the RMA number (a prefix from the mapping is put before it)   |
+| rma_number       | yes      | the RMA number (a prefix from the mapping is put before it;   |
+|                  |          | at most 40 characters with the prefix)                        |
 | sku              | yes      | product SKU                                                   |
 | quantity         | yes      | units expected (negative in sources that write credits so)    |
 | reason           |          | reason code or name; else the mapping's default reason        |
@@ -337,6 +338,19 @@ def _plan(
             if not value and not read.errors:
                 read.errors.append(_("%(column)s is empty.") % {"column": column})
         number = canonical(prefix + number) if number else ""
+        # The prefix counts against the column too; text() could only check the source's part.
+        if len(number) > (most := LIMITS["rma_number"]):
+            read.errors.append(
+                ngettext(
+                    "%(column)s %(value)s is longer than %(most)s character with the prefix"
+                    " %(prefix)s.",
+                    "%(column)s %(value)s is longer than %(most)s characters with the prefix"
+                    " %(prefix)s.",
+                    most,
+                )
+                % {"column": "rma_number", "value": number, "most": most, "prefix": prefix}
+            )
+            number = ""
         raw_reason = read.text("reason")
         line = Line(
             line=line_no,

@@ -166,6 +166,27 @@ def uci_profile() -> tuple[set[str], int, Counter]:
     )
 
 
+def test_a_number_the_mapping_prefix_makes_too_long_is_a_row_error():
+    mapping = ImportMapping.objects.create(name="Marketplace", rma_number_prefix="MKTPLACE-")
+    fits, too_long = "R" * 31, "S" * 32  # 40 and 41 characters with the prefix
+    data = csv_bytes(
+        f"{fits},AP-JKT-M,1,defect,10,,",
+        f"{too_long},AP-JKT-M,1,defect,10,,",
+    )
+
+    report = import_rmas(data=data, mapping=mapping, dry_run=False)
+
+    [problem] = report.errors
+    assert problem.line == 3
+    assert problem.message == (
+        f"rma_number MKTPLACE-{too_long} is longer than 40 characters with the prefix MKTPLACE-."
+    )
+    assert not ReturnAuthorization.objects.exists()
+    without_it = csv_bytes(f"{fits},AP-JKT-M,1,defect,10,,")
+    fixed = import_rmas(data=without_it, mapping=mapping, dry_run=False)
+    assert fixed.rmas_created == [f"MKTPLACE-{fits}"]
+
+
 def test_the_real_uci_returns_file_imports_with_its_saved_mapping():
     invoices, lines, charges = uci_profile()
 
