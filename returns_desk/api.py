@@ -24,7 +24,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from ninja import Field, Header, NinjaAPI, Query, Schema, Status
 from ninja.errors import HttpError, ValidationError
 from ninja.security import HttpBearer
@@ -381,6 +381,11 @@ def _resolve_lines(payload: RmaIn) -> list[services.NewLine]:
             errors[f"lines.{n}.sku"] = [f"Unknown SKU '{line.sku}'."]
         if line.reason not in reasons:
             errors[f"lines.{n}.reason"] = [f"Unknown reason code '{line.reason}'."]
+        # In English whatever the client's Accept-Language, as the API's other messages.
+        with translation.override("en"):
+            problem = RMALine.serial_problem(line.serial_number, line.quantity)
+        if problem:
+            errors[f"lines.{n}.serial_number"] = [problem]
     if errors:
         raise _invalid(errors)
     return [

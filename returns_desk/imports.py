@@ -12,7 +12,7 @@ make one RMA, whose own fields come from its first row.
 | quantity         | yes      | units expected (negative in sources that write credits so)    |
 | reason           |          | reason code or name; else the mapping's default reason        |
 | price_paid       |          | unit price paid, e.g. 12.50                                   |
-| serial_number    |          | the serial authorised, where known                            |
+| serial_number    |          | the serial authorised, where known (its row's quantity is 1)  |
 | customer_comment |          |                                                               |
 | product_name     |          | names the product created for an unknown SKU (if allowed)     |
 | order_reference  |          |                                                               |
@@ -62,6 +62,7 @@ from .models import (
     Program,
     ReasonCode,
     ReturnAuthorization,
+    RMALine,
 )
 from .scanning import canonical
 
@@ -362,6 +363,8 @@ def _plan(
             customer_comment=read.text("customer_comment"),
             product_name=read.text("product_name"),
         )
+        if problem := RMALine.serial_problem(line.serial_number, line.quantity):
+            read.errors.append(problem)
         if line.reason is None:
             read.errors.append(
                 _("%(column)s '%(value)s' is not a reason code or name we know.")

@@ -431,21 +431,32 @@ class RMALine(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        super().clean()
+        errors = {}
         # The admin shows the received count read-only, which leaves its check constraint out
         # of the form's validation: without this, lowering the quantity was a database error.
         if self.quantity_expected < self.quantity_received:
-            raise ValidationError(
-                {
-                    "quantity_expected": ngettext(
-                        "%(received)s unit was already received on this line: expect at least"
-                        " that many.",
-                        "%(received)s units were already received on this line: expect at"
-                        " least that many.",
-                        self.quantity_received,
-                    )
-                    % {"received": self.quantity_received}
-                }
-            )
+            errors["quantity_expected"] = ngettext(
+                "%(received)s unit was already received on this line: expect at least that many.",
+                "%(received)s units were already received on this line: expect at least that many.",
+                self.quantity_received,
+            ) % {"received": self.quantity_received}
+        if problem := self.serial_problem(self.serial_number, self.quantity_expected):
+            errors["serial_number"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+    @staticmethod
+    def serial_problem(serial_number: str, quantity: int | None) -> str:
+        """Why a line may not name this serial for this many units; "" when it may."""
+        # Receiving gives every unit of a line the line's serial, so the second unit would be
+        # refused as already received and the RMA could never be received in full.
+        if not serial_number or (quantity or 0) <= 1:
+            return ""
+        return gettext(
+            "Serial number %(serial)s names one unit, but the line expects %(quantity)s. Give"
+            " each serial its own line of quantity 1."
+        ) % {"serial": canonical(serial_number), "quantity": quantity}
 
     @property
     def quantity_outstanding(self) -> int:

@@ -4,8 +4,22 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from returns_desk import services
-from returns_desk.models import ItemEvent, Parcel, ReceivingException, ReturnItem
-from tests.factories import ProductFactory, UserFactory, make_rma, open_parcel
+from returns_desk.models import (
+    ItemEvent,
+    Parcel,
+    ReceivingException,
+    ReturnAuthorization,
+    ReturnItem,
+)
+from tests.factories import (
+    PolicyFactory,
+    ProductFactory,
+    ProgramFactory,
+    ReasonFactory,
+    UserFactory,
+    make_rma,
+    open_parcel,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +52,37 @@ def test_an_admin_can_add_an_rma_with_lines_in_admin(admin_role_client):
         admin_role_client.get(reverse("admin:returns_desk_returnauthorization_add")).status_code
         == 200
     )
+
+
+def test_the_admin_refuses_a_serial_on_a_line_of_several_units(admin_role_client):
+    product, reason, policy = ProductFactory(), ReasonFactory(), PolicyFactory()
+    program = ProgramFactory()
+    policy.programs.add(program)
+    line = {"product": product.pk, "reason": reason.pk, "price_paid": "0", "line_no": "1"}
+    data = {
+        "number": "RMA-ADM-1",
+        "program": program.pk,
+        "policy": policy.pk,
+        "channel": "web",
+        "issued_on": "2026-01-05",
+        "expires_on": "2026-02-04",
+        **{f"lines-0-{name}": value for name, value in line.items()},
+        "lines-0-quantity_expected": "2",
+        "lines-0-serial_number": "SN-9",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "tracking-TOTAL_FORMS": "0",
+        "tracking-INITIAL_FORMS": "0",
+    }
+
+    response = admin_role_client.post(reverse("admin:returns_desk_returnauthorization_add"), data)
+
+    assert response.status_code == 200  # the form again, with the error at the line
+    assert "Serial number SN-9 names one unit, but the line expects 2." in response.text
+    assert not ReturnAuthorization.objects.exists()
+    data["lines-0-quantity_expected"] = "1"
+    admin_role_client.post(reverse("admin:returns_desk_returnauthorization_add"), data)
+    assert ReturnAuthorization.objects.get().lines.get().serial_number == "SN-9"
 
 
 @pytest.mark.parametrize("model", RECORDS)

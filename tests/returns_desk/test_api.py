@@ -212,6 +212,24 @@ def test_invalid_input_is_answered_400_naming_the_field(client, write_key, chang
     assert not ReturnAuthorization.objects.exists()
 
 
+def test_a_serial_on_a_line_of_several_units_is_refused_naming_the_line(client, write_key):
+    lines = [
+        {"sku": "EL-KTL-17", "quantity": 1, "reason": "defect", "serial_number": "sn-1"},
+        {"sku": "EL-KTL-17", "quantity": 2, "reason": "defect", "serial_number": "sn-2"},
+    ]
+
+    response = post(client, write_key, new_rma(lines=lines), HTTP_ACCEPT_LANGUAGE="de")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "lines.1.serial_number": [
+            "Serial number SN-2 names one unit, but the line expects 2. Give each serial its"
+            " own line of quantity 1."
+        ]
+    }
+    assert not ReturnAuthorization.objects.exists()
+
+
 @pytest.mark.parametrize("body", ["{", "[1, 2]", "null", "\xff\xfe", "[" * 50_000, '"x"'])
 def test_a_body_that_is_not_an_rma_is_answered_400(client, write_key, body):
     assert post(client, write_key, body).status_code == 400

@@ -136,6 +136,21 @@ def test_a_file_that_cannot_be_read_is_refused_as_a_whole(data, message):
         import_rmas(data=data, mapping=None, dry_run=True)
 
 
+def test_a_serial_on_a_row_of_several_units_is_a_row_error():
+    data = (
+        b"rma_number,sku,quantity,reason,serial_number\n"
+        b"RMA-1,EL-PHN-X12,1,defect,SN-1\n"
+        b"RMA-1,EL-PHN-X12,2,defect,SN-2\n"
+    )
+
+    report = import_rmas(data=data, mapping=None, dry_run=False)
+
+    [problem] = report.errors
+    assert problem.line == 3
+    assert problem.message.startswith("Serial number SN-2 names one unit")
+    assert not ReturnAuthorization.objects.exists()
+
+
 def a_file_with_a_quote_never_closed() -> bytes:
     # The quote on line 3 makes the rest of a long export one field, over the csv module's limit.
     rows = ["RMA-1,AP-JKT-M,1,defect,10,a@example.com,", 'RMA-2,AP-JKT-M,1,defect,"10,,']
