@@ -168,6 +168,10 @@ def prepare(connections: int) -> dict:
         if lpn
     ]
     plan["api_key"] = apikeys.issue_key(name=f"bench {run}")[1]
+    from disposition.models import Lot
+
+    # The seed's lots are far larger than a real pallet: the worst case for a manifest.
+    plan["largest_lot"] = Lot.objects.order_by("-units").values_list("pk", "units").first()
     return plan
 
 
@@ -398,6 +402,7 @@ def main():
             except OSError:
                 time.sleep(0.2)
         sup = plan["supervisor"]
+        lot_pk, lot_units = plan["largest_lot"]
         queue = "/supervisor/queues/{}/"
         units = [f"/supervisor/units/{lpn}/" for lpn in plan["lpns"]]
         api = [f"/api/v1/rmas/{number}" for number in plan["rmas"]]
@@ -439,6 +444,13 @@ def main():
             ),
             ("unit timeline", sup, units, None),
             ("dashboard", sup, ["/supervisor/"], None),
+            ("repair bench", sup, ["/disposition/repairs/"], None),
+            (
+                f"lot manifest, printed ({lot_units:,} units)",
+                sup,
+                [f"/disposition/lots/{lot_pk}/manifest/"],
+                None,
+            ),
             ("API RMA read", None, api, bearer),
         ]
         pace = f"at most {PACED_RPS:g} measured requests/s each" if PACED_RPS else "saturated"
@@ -476,6 +488,7 @@ def main():
         for name, path in (
             ("repairs queue", queue.format("repairs") + "export.csv"),
             ("units register, every unit", "/supervisor/units/export.csv"),
+            (f"lot manifest, {lot_units:,} units", f"/disposition/lots/{lot_pk}/manifest.csv"),
         ):
             status, rows, seconds, peak = export_csv(sup, path, gunicorn.pid)
             print(
