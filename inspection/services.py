@@ -41,6 +41,9 @@ Status = ReturnItem.Status
 SUPERVISE = "returns_desk.supervise_returns"
 # Where a unit is once its disposition is decided: only a supervisor can bring it back.
 AFTER_DISPOSITION = {Status.AWAITING_APPROVAL, Status.DISPOSED, Status.PUT_AWAY}
+# A unit on the repair bench too: sent there by mistake, or found not worth the work. Finishing
+# the repair instead would count a repair never done towards the unit's limit.
+REOPENABLE = AFTER_DISPOSITION | {Status.IN_REPAIR}
 REFUSALS = {
     Status.HELD: gettext_lazy(
         "{lpn} is held for a supervisor: it cannot be inspected until they release it."
@@ -361,7 +364,7 @@ def reopen_unit(
     if not reason:
         raise ReasonRequired(_("Say why the unit is reopened (the Reason box)."))
     item = _lock_item(item.pk)
-    if item.status not in AFTER_DISPOSITION:
+    if item.status not in REOPENABLE:
         raise NotInspectable(
             _("%(lpn)s is %(status)s: there is nothing to reopen.")
             % {"lpn": item.lpn, "status": in_sentence(item.get_status_display())}

@@ -715,7 +715,7 @@ class ReturnItem(models.Model):
         },
         Status.AWAITING_APPROVAL: {Status.DISPOSED, Status.INSPECTED},
         Status.DISPOSED: {Status.PUT_AWAY, Status.IN_REPAIR, Status.INSPECTED, Status.CLOSED},
-        Status.IN_REPAIR: {Status.RECEIVED},
+        Status.IN_REPAIR: {Status.RECEIVED, Status.INSPECTED},
         Status.PUT_AWAY: {Status.CLOSED, Status.INSPECTED},
         Status.CLOSED: set(),
     }

@@ -311,6 +311,25 @@ def test_units_for_an_outside_repairer_ship_in_its_lot_and_never_wait_for_our_be
     assert Disposition.objects.filter(lot=lot, status=Disposition.Status.DECIDED).count() == 2
 
 
+def test_a_supervisor_takes_a_unit_off_the_bench_without_counting_a_repair(
+    make_inspected, rules, checklist, station, clerk, supervisor, config
+):
+    from inspection import services as inspection
+
+    item = make_inspected("C")
+    order = send_to_bench(item, station, clerk)
+
+    inspection.reopen_unit(item=item, reason="Not worth repairing", user=supervisor)
+    item = reinspect(item, "A", checklist, station, clerk)
+    decided, _ = services.decide_disposition(item=item, station=station, user=clerk)
+
+    order.refresh_from_db()
+    assert decided.chosen_outcome == "restock"
+    assert order.status == RepairOrder.Status.CANCELLED
+    assert order.disposition.status == Disposition.Status.SUPERSEDED
+    assert not RepairOrder.objects.filter(item=item, status=RepairOrder.Status.DONE).exists()
+
+
 def test_a_technician_finishes_a_repair_from_the_queue(
     clerk_client, make_inspected, rules, station, clerk, config
 ):
