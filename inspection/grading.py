@@ -16,6 +16,9 @@ from django.utils.translation import gettext, gettext_lazy
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
+# A share of points as an answer stores it (Answer.earned's six places). The preview scores
+# the shares the submit will store, so the score a clerk is shown is the one that is saved.
+SHARE = Decimal("0.000001")
 MAX_TEXT_LENGTH = 200
 
 
@@ -88,7 +91,8 @@ def mark(criterion: Criterion, raw: str) -> Mark:
                 raise BadAnswer(gettext("That number is out of range: check the reading."))
             low, high = criterion.min_value, criterion.max_value
             within = (low is None or number >= low) and (high is None or number <= high)
-            return _earned(str(number.normalize()), Decimal(within))
+            # Fixed-point: normalize() alone writes a reading of 100 as "1E+2".
+            return _earned(f"{number.normalize():f}", Decimal(within))
         case Kind.TEXT | Kind.SERIAL:
             if len(raw) > MAX_TEXT_LENGTH:
                 raise BadAnswer(
@@ -116,7 +120,8 @@ def _whole_number(raw: str, low: int, high: int, message: str) -> int:
 
 
 def _earned(value: str, share: Decimal) -> Mark:
-    return Mark(value, share, failed=share == 0)
+    # Half away from zero, as PostgreSQL rounds numeric: a re-read gives this share exactly.
+    return Mark(value, share.quantize(SHARE, rounding=ROUND_HALF_UP), failed=share == 0)
 
 
 def score(marks: Iterable[tuple[int, Mark]]) -> Decimal:

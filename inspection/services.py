@@ -7,7 +7,6 @@ serialises writers and the one-active-inspection constraint holds the promise on
 """
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
@@ -34,8 +33,6 @@ from .exceptions import (
 from .models import Answer, Inspection, Photo
 from .photos import prepare_photo
 from .selectors import checklist, grade_marks, mark_answers, scale_for
-
-EARNED_PLACES = Decimal(1).scaleb(-Answer._meta.get_field("earned").decimal_places)
 
 Status = ReturnItem.Status
 SUPERVISE = "returns_desk.supervise_returns"
@@ -252,14 +249,6 @@ def submit_inspection(
     return inspection
 
 
-def _as_stored(share: Decimal | None) -> Decimal | None:
-    # Rounded here to the column's places, half away from zero as PostgreSQL rounds numeric:
-    # the database keeps exactly this, so the grade computed from it is the one a re-read gives.
-    if share is None:
-        return None
-    return share.quantize(EARNED_PLACES, rounding=ROUND_HALF_UP)
-
-
 def _record(inspection, item, answers, notes, photos) -> list[Answer]:
     """Save answers, notes and photos on the locked inspection; return its answers as stored."""
     marks, errors = mark_answers(item, checklist(item), answers)
@@ -284,7 +273,7 @@ def _record(inspection, item, answers, notes, photos) -> list[Answer]:
             "critical": criterion.critical,
             "order": criterion.order,
             "value": answer.value,
-            "earned": _as_stored(answer.earned),
+            "earned": answer.earned,
             "failed": answer.failed,
         }
         earlier = recorded.get(criterion.pk)

@@ -15,7 +15,7 @@ from inspection.exceptions import (
     UnknownUnit,
 )
 from inspection.models import Answer, Inspection
-from inspection.selectors import checklist_for
+from inspection.selectors import checklist_for, preview_grade, scale_for
 from returns_desk.models import ItemEvent, ReturnItem
 from tests.factories import (
     CategoryFactory,
@@ -380,3 +380,40 @@ def test_a_submitted_score_is_the_one_its_stored_answers_give(station, clerk, sc
     assert done.score == Decimal("49.51")
     done.refresh_from_db()
     assert done.score == Decimal("49.51")
+
+
+def test_the_score_saved_is_the_score_the_clerk_was_shown(station, clerk, category, scale):
+    """Weights 9 and 55, the scale answered 1 of 3: exactly 90.625, shown as 90.63. Scored from
+    shares rounded only when stored, the submit saved 90.62."""
+    screen = CriterionFactory(category=category, kind="scale", scale_max=3, weight=9)
+    boots = CriterionFactory(category=category, question="Boots", weight=55)
+    product = ProductFactory(category=category)
+    item = make_unit_at(Status.RECEIVED, station=station, user=clerk, product=product)
+    started = services.start_inspection(lpn=item.lpn, station=station, user=clerk)
+    answers = {screen.pk: "1", boots.pk: "pass"}
+    shown = preview_grade(started.item, checklist_for(started.item), answers, scale_for(item))
+
+    saved = services.submit_inspection(
+        inspection=started, answers=answers, station=station, user=clerk
+    )
+
+    assert Inspection.objects.get(pk=saved.pk).score == shown.grading.score == Decimal("90.62")
+
+
+def test_a_measured_reading_is_recorded_as_the_clerk_typed_it(station, clerk, category, scale):
+    battery = CriterionFactory(
+        category=category, question="Battery", kind="measure", min_value=80, max_value=100
+    )
+    product = ProductFactory(category=category)
+    readings = {}
+    for typed in ("100", "80.0", "99,5"):
+        item = make_unit_at(
+            Status.INSPECTED,
+            station=station,
+            user=clerk,
+            product=product,
+            answers={battery.pk: typed},
+        )
+        readings[typed] = Answer.objects.get(inspection__item=item).value
+
+    assert readings == {"100": "100", "80.0": "80", "99,5": "99.5"}
