@@ -554,7 +554,7 @@ def list_changed_rmas(
 def read_unit(request, lpn: str):
     """A unit's status, its grade, disposition and refund where known, and its history."""
     item = (
-        ReturnItem.objects.select_related("product", "rma_line", "parcel__rma")
+        ReturnItem.objects.select_related("product", "rma_line__rma", "parcel__rma")
         .filter(lpn=canonical(lpn))
         .first()
         if _fits(lpn)
@@ -573,7 +573,7 @@ def read_unit(request, lpn: str):
             "sku": item.product.sku if item.product else item.scanned_code,
             "product_name": item.product.name if item.product else "",
             "serial_number": item.serial_number,
-            "rma": item.parcel.rma.number if item.parcel.rma else None,
+            "rma": item.rma.number if item.rma else None,
             "rma_line": item.rma_line.line_no if item.rma_line else None,
             "is_late": item.is_late,
             "received_at": item.received_at,

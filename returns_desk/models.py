@@ -845,6 +845,15 @@ class ReturnItem(models.Model):
     def __str__(self) -> str:
         return self.lpn
 
+    @property
+    def rma(self) -> "ReturnAuthorization | None":
+        """The RMA the unit was received against; a held unit's (no line), its parcel's.
+
+        Not the parcel's alone: a parcel parked and linked to another RMA keeps the units it
+        already had on their own RMA's lines, and their news belongs to that customer.
+        """
+        return self.rma_line.rma if self.rma_line_id else self.parcel.rma
+
     def can_move_to(self, status: str) -> bool:
         return status in self.ALLOWED[self.Status(self.status)]
 

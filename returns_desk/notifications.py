@@ -70,7 +70,7 @@ def queue_customer_email(event: ItemEvent) -> CustomerEmail | None:
     if event.action == CustomerEmail.Kind.REFUND_RELEASED and not refund_news(event.details):
         return None
     # The services pass the parcel or unit they locked, with what it names already loaded.
-    rma = (event.parcel or event.item.parcel).rma
+    rma = event.parcel.rma if event.parcel else event.item.rma
     if rma is None or not rma.customer_email:
         return None
     return CustomerEmail.objects.create(

@@ -58,7 +58,7 @@ def unit_summary(item: ReturnItem) -> dict:
     }
 
 
-PAYLOAD_RELATED = ("product", "rma_line", "parcel__rma")
+PAYLOAD_RELATED = ("product", "rma_line__rma", "parcel__rma")
 
 
 def _loaded(instance, *names: str) -> bool:
@@ -80,9 +80,13 @@ def record_for_event(event: ItemEvent) -> OutboxEvent | None:
     if event_type is None or event.item_id is None:
         return None
     item = event.item
-    if not (_loaded(item, "product", "rma_line", "parcel") and _loaded(item.parcel, "rma")):
+    if not (
+        _loaded(item, "product", "rma_line", "parcel")
+        and _loaded(item.parcel, "rma")
+        and (item.rma_line is None or _loaded(item.rma_line, "rma"))
+    ):
         item = ReturnItem.objects.select_related(*PAYLOAD_RELATED).get(pk=event.item_id)
-    rma = item.parcel.rma
+    rma = item.rma
     return enqueue(
         event_type=event_type,
         aggregate_key=rma.number if rma else f"unit:{item.lpn}",

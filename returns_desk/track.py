@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from .models import ItemEvent, ReturnAuthorization
+from .models import ItemEvent, ReturnAuthorization, ReturnItem
 from .notifications import refund_news
 from .scanning import canonical
 
@@ -68,9 +68,14 @@ def _over_limit(scope: str, value: str, limit: int) -> bool:
 
 
 def timeline(rma: ReturnAuthorization) -> list[dict]:
+    # The RMA's units by their own lines (and held units, which have none, by their parcel):
+    # a parcel linked to another RMA after some units were received keeps those on theirs.
+    units = ReturnItem.objects.filter(
+        Q(rma_line__rma=rma) | Q(rma_line__isnull=True, parcel__rma=rma)
+    ).values("pk")
     events = (
         ItemEvent.objects.filter(
-            Q(parcel__rma=rma) | Q(item__parcel__rma=rma), action__in=CUSTOMER_WORDS
+            Q(parcel__rma=rma, item__isnull=True) | Q(item__in=units), action__in=CUSTOMER_WORDS
         )
         .select_related("item__product")
         .order_by("created_at", "pk")[:TIMELINE_MAX]
