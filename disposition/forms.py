@@ -1,6 +1,10 @@
 """Input shapes of the disposition screens; forms only validate, services change state."""
 
+from datetime import timedelta
+
 from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from returns_desk.forms import ScanCodeField, date_picker
@@ -78,5 +82,13 @@ class DashboardForm(forms.Form):
             raise forms.ValidationError(
                 _("Pick a 'to' date on or after 'from', at most %(days)s days later.")
                 % {"days": self.MAX_DAYS}
+            )
+        # A mistyped year (9999 for 2026) is a valid date, and the period's end, the day after
+        # 'to', overflowed into a 500. Nothing happens more than a year ahead.
+        latest = timezone.localdate() + timedelta(days=366)
+        if until and until > latest:
+            raise forms.ValidationError(
+                _("Pick a 'to' date no later than %(latest)s.")
+                % {"latest": date_format(latest, "DATE_FORMAT")}
             )
         return data

@@ -295,6 +295,13 @@ def test_the_dashboard_refuses_a_backwards_period(supervisor_client):
     assert 'role="alert"' in response.content.decode()
 
 
+def test_the_dashboard_refuses_a_period_in_a_mistyped_year(supervisor_client):
+    response = supervisor_client.get("/supervisor/", {"since": "9999-12-25", "until": "9999-12-31"})
+
+    assert response.status_code == 400
+    assert "date no later than" in response.content.decode()
+
+
 def test_a_clerk_cannot_see_the_dashboard(clerk_client):
     assert clerk_client.get("/supervisor/").status_code == 403
 
