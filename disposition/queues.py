@@ -35,6 +35,11 @@ ITEM_RELATED = tuple(f"item__{path}" for path in UNIT_RELATED)
 # Every queue lists the longest-waiting first, unless the supervisor sorts otherwise.
 
 
+# A unit a supervisor reopened keeps its decision until it is decided again (which retires it):
+# meanwhile it waits for a disposition, not for an approval or the bench.
+STILL_DECIDED = {"item__status__in": (ReturnItem.Status.DISPOSED, ReturnItem.Status.IN_REPAIR)}
+
+
 def units_in(status: str):
     return (
         ReturnItem.objects.filter(status=status)
@@ -45,7 +50,10 @@ def units_in(status: str):
 
 def awaiting_approval():
     return (
-        Disposition.objects.filter(status=Disposition.Status.AWAITING_APPROVAL)
+        Disposition.objects.filter(
+            status=Disposition.Status.AWAITING_APPROVAL,
+            item__status=ReturnItem.Status.AWAITING_APPROVAL,
+        )
         .select_related(*ITEM_RELATED, "decided_by")
         .order_by("decided_at", "pk")
     )
@@ -57,7 +65,7 @@ def open_lots():
 
 def open_repairs():
     return (
-        RepairOrder.objects.filter(status=RepairOrder.Status.OPEN)
+        RepairOrder.objects.filter(status=RepairOrder.Status.OPEN, **STILL_DECIDED)
         .select_related(*ITEM_RELATED, "disposition")
         .order_by("opened_at", "pk")
     )

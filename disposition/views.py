@@ -32,6 +32,7 @@ from returns_desk.wording import in_sentence
 from . import services
 from .forms import ApprovalForm, BenchScanForm, CloseLotForm, DecideForm, RepairForm, ScanForm
 from .models import Disposition, Lot, Outcome, RepairOrder
+from .queues import STILL_DECIDED
 from .selectors import ITEM_RELATED, active_disposition, recommend, refund_for
 
 DECIDE = "disposition.decide_disposition"
@@ -464,12 +465,8 @@ def manifest_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 def _repairs_page(
     request: HttpRequest, notice: Notice | None, *, status: int = 200, lpn: str = ""
 ) -> HttpResponse:
-    # A unit reopened since it was decided keeps its order until it is decided again (which
-    # cancels it): it is not coming to the bench, so the bench does not list it.
-    orders = RepairOrder.objects.filter(
-        status=RepairOrder.Status.OPEN,
-        item__status__in=(ReturnItem.Status.DISPOSED, ReturnItem.Status.IN_REPAIR),
-    )
+    # A unit reopened since it was decided is not coming to the bench (STILL_DECIDED).
+    orders = RepairOrder.objects.filter(status=RepairOrder.Status.OPEN, **STILL_DECIDED)
     if lpn:
         orders = orders.filter(lpn=lpn)
     shown = list(

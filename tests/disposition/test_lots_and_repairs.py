@@ -330,6 +330,43 @@ def test_a_supervisor_takes_a_unit_off_the_bench_without_counting_a_repair(
     assert not RepairOrder.objects.filter(item=item, status=RepairOrder.Status.DONE).exists()
 
 
+def test_a_reopened_unit_waits_only_for_its_disposition_in_the_supervisors_queues(
+    client, make_inspected, rules, station, clerk, supervisor, config
+):
+    from inspection import services as inspection
+    from returns_desk import queues
+
+    on_bench = make_inspected("C")
+    send_to_bench(on_bench, station, clerk)
+    waiting = make_inspected("A", value="250.00")
+    services.decide_disposition(
+        item=waiting,
+        station=station,
+        user=clerk,
+        outcome="liquidate",
+        override_reason="other",
+        override_note="scuffed",
+    )
+    for item in (on_bench, waiting):
+        inspection.reopen_unit(item=item, reason="Looked again", user=supervisor)
+    client_at_station(client, supervisor, station)
+
+    pages = {
+        key: client.get(f"/supervisor/queues/{key}/").content.decode()
+        for key in ("repairs", "awaiting_approval", "awaiting_disposition")
+    }
+    counts = {row["queue"].key: row["count"] for row in queues.navigation()}
+
+    assert on_bench.lpn not in pages["repairs"] and waiting.lpn not in pages["awaiting_approval"]
+    assert on_bench.lpn in pages["awaiting_disposition"]
+    assert waiting.lpn in pages["awaiting_disposition"]
+    assert (counts["repairs"], counts["awaiting_approval"], counts["awaiting_disposition"]) == (
+        "0",
+        "0",
+        "2",
+    )
+
+
 def test_a_technician_finishes_a_repair_from_the_queue(
     clerk_client, make_inspected, rules, station, clerk, config
 ):
