@@ -28,8 +28,12 @@ class RefundAmount:
 
 
 def grade_deduction(deductions: dict[str, str] | None, grade: str) -> Decimal:
-    """The policy's deduction for a grade, in percent of the price paid (0 when none)."""
-    return Decimal(str((deductions or {}).get(grade.upper(), "0")))
+    """The policy's deduction for a grade, in percent of the price paid (0 when none).
+
+    Grade codes match whatever their case: a policy's {"b": "5"} is grade B's deduction.
+    """
+    by_code = {code.upper(): percent for code, percent in (deductions or {}).items()}
+    return Decimal(str(by_code.get(grade.upper(), "0")))
 
 
 def compute_refund(

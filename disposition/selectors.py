@@ -120,7 +120,8 @@ def facts_for(
     return rules.Facts(
         program=rma.program.code if rma else "",
         reason=line.reason.code if line else "",
-        grade=inspection.grade_code if inspection else "",
+        # Rules name grades upper-cased; a scale may code its grades in any case.
+        grade=inspection.grade_code.upper() if inspection else "",
         category=product.category.code if product else "",
         critical_failure=inspection.critical_failure if inspection else False,
         unit_value=product.unit_value if product else Decimal(0),

@@ -67,6 +67,7 @@ def test_grade_deductions_are_looked_up_by_grade_code():
     assert grade_deduction(deductions, "c") == Decimal("25.5")
     assert grade_deduction(deductions, "A") == Decimal(0)
     assert grade_deduction(None, "B") == Decimal(0)
+    assert grade_deduction({"b": "5"}, "B") == Decimal(5)  # typed in lower case in the admin
 
 
 @pytest.mark.django_db

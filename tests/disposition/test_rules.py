@@ -131,3 +131,32 @@ def test_the_explanation_lists_only_the_conditions_the_rule_sets():
 def test_grade_codes_are_read_case_and_space_insensitively():
     assert parse_codes(" a, B ,,c ") == {"A", "B", "C"}
     assert parse_codes("") == frozenset()
+
+
+@pytest.mark.django_db
+def test_a_rule_matches_a_grade_a_scale_codes_in_lower_case(station, clerk):
+    from disposition.models import DispositionRule
+    from disposition.selectors import ITEM_RELATED, recommend
+    from inspection.models import Grade, GradeScale
+    from returns_desk.models import ReturnItem
+    from tests.disposition.helpers import configure, make_rule
+    from tests.factories import CategoryFactory, CriterionFactory, ProductFactory, make_unit_at
+
+    configure()
+    category = CategoryFactory(code="apparel", name="Apparel")
+    scale = GradeScale.objects.create(name="Apparel scale", category=category)
+    Grade.objects.create(scale=scale, code="new", name="as new", min_score=90)
+    Grade.objects.create(scale=scale, code="used", name="used", min_score=0)
+    CriterionFactory(category=category, question="Unworn")
+    make_rule(10, "restock", name="As new: restock", grades="new", destination_bin="RESTOCK-A")
+    make_rule(999, "liquidate", destination_bin="LIQ-1")
+    unit = make_unit_at(
+        ReturnItem.Status.INSPECTED,
+        station=station,
+        user=clerk,
+        product=ProductFactory(category=category),
+    )
+
+    unit = ReturnItem.objects.select_related(*ITEM_RELATED).get(pk=unit.pk)
+    assert unit.grade_code == "new"
+    assert recommend(unit).rule == DispositionRule.objects.get(name="As new: restock")
