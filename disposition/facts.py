@@ -1,9 +1,15 @@
-"""What disposition tells the core about a unit (the API's unit read, the tracking page, and
-whether receiving may take its serial again)."""
+"""What disposition tells the core: about a unit (the API's unit read, the tracking page,
+whether receiving may take its serial again), and which rules name a program, reason or
+category the admin is about to delete."""
 
-from returns_desk.models import ReturnItem
+from collections.abc import Sequence
 
-from .models import Disposition, Outcome, RefundInstruction
+from django.db.models import Model
+from django.utils.translation import gettext
+
+from returns_desk.models import ProductCategory, Program, ReasonCode, ReturnItem
+
+from .models import Disposition, DispositionRule, Outcome, RefundInstruction
 
 
 def disposition_facts(items: list[ReturnItem]) -> dict[int, dict]:
@@ -43,3 +49,22 @@ def restocked(item: ReturnItem) -> bool:
             lot__isnull=True,
         ).exists()
     )
+
+
+RULE_CONDITIONS = {Program: "programs", ReasonCode: "reasons", ProductCategory: "categories"}
+
+
+def rules_naming(rows: Sequence[Model]) -> list[str]:
+    """Each rule that names one of `rows` in its conditions, as the admin lists it."""
+    condition = RULE_CONDITIONS.get(type(rows[0]))
+    if condition is None:
+        return []
+    rules = (
+        DispositionRule.objects.filter(**{f"{condition}__in": rows}).distinct().order_by("order")
+    )
+    # Deleted, the row would drop out of the rule's list; an emptied list means "any".
+    return [
+        gettext("Disposition rule %(order)s “%(name)s” (it would then match any)")
+        % {"order": rule.order, "name": rule.name}
+        for rule in rules
+    ]

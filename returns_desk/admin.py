@@ -38,6 +38,7 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from .references import referrers
 
 IMPORT_MAX_BYTES = 10 * 2**20
 
@@ -59,8 +60,17 @@ class StationAdmin(admin.ModelAdmin):
     list_filter = ["site", "kind", "active"]
 
 
+class NamedElsewhere:
+    """An admin whose rows later apps' configuration may name (returns_desk.references)."""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Listed as protected, the admin's delete page and bulk action refuse the delete.
+        return deleted, counts, perms_needed, [*protected, *referrers(objs)]
+
+
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(NamedElsewhere, admin.ModelAdmin):
     list_display = ["name", "code", "kind", "active"]
     list_filter = ["kind", "active"]
 
@@ -72,13 +82,13 @@ class QueueSLAAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReasonCode)
-class ReasonCodeAdmin(admin.ModelAdmin):
+class ReasonCodeAdmin(NamedElsewhere, admin.ModelAdmin):
     list_display = ["name", "code", "active"]
     search_fields = ["name", "code"]
 
 
 @admin.register(ProductCategory)
-class ProductCategoryAdmin(admin.ModelAdmin):
+class ProductCategoryAdmin(NamedElsewhere, admin.ModelAdmin):
     list_display = ["name", "code"]
 
 

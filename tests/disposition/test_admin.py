@@ -159,3 +159,44 @@ def test_a_supervisor_approves_overrides_with_an_admin_action(
 
     disposition.refresh_from_db()
     assert disposition.approval == Disposition.Approval.APPROVED
+
+
+@pytest.mark.parametrize(
+    ("condition", "url"),
+    [
+        ("reasons", "/admin/returns_desk/reasoncode/{pk}/delete/"),
+        ("programs", "/admin/returns_desk/program/{pk}/delete/"),
+        ("categories", "/admin/returns_desk/productcategory/{pk}/delete/"),
+    ],
+)
+def test_admin_refuses_to_delete_what_a_rule_names_which_would_widen_it_to_any(
+    admin_client, rules, condition, url
+):
+    from returns_desk.models import ProductCategory, Program, ReasonCode
+
+    model = {"reasons": ReasonCode, "programs": Program, "categories": ProductCategory}[condition]
+    named = model.objects.create(code="pilot-trial", name="Pilot trial")
+    pilot = make_rule(5, "donate", name="Pilot: donate", refund="none", **{condition: [named]})
+
+    page = admin_client.get(url.format(pk=named.pk))
+    response = admin_client.post(url.format(pk=named.pk), {"post": "yes"})
+
+    assert "Disposition rule 5 “Pilot: donate” (it would then match any)" in page.content.decode()
+    assert response.status_code == 200  # the refusal shown again, nothing deleted
+    assert model.objects.filter(pk=named.pk).exists()
+    assert list(getattr(pilot, condition).all()) == [named]
+
+
+def test_admin_bulk_delete_refuses_what_a_rule_names(admin_client, rules):
+    from returns_desk.models import ReasonCode
+
+    named = ReasonCode.objects.create(code="pilot-trial", name="Pilot trial")
+    unused = ReasonCode.objects.create(code="unused", name="Unused")
+    make_rule(5, "donate", name="Pilot: donate", refund="none", reasons=[named])
+
+    admin_client.post(
+        "/admin/returns_desk/reasoncode/",
+        {"action": "delete_selected", "_selected_action": [named.pk, unused.pk], "post": "yes"},
+    )
+
+    assert set(ReasonCode.objects.filter(code__in=["pilot-trial", "unused"])) == {named, unused}
