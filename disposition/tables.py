@@ -19,7 +19,17 @@ class AwaitingInspectionTable(UnitColumns, QueueTable):
         sequence = ("select", "age", "lpn", "sku", "rma", "program", "reason", "station")
         empty_text = gettext_lazy(
             "No units are awaiting inspection. Units appear here after a receiving clerk labels"
-            " them, until an inspector grades them."
+            " them, until an inspector scans them."
+        )
+
+
+class BeingInspectedTable(AwaitingInspectionTable):
+    queue_key = "being_inspected"
+
+    class Meta(AwaitingInspectionTable.Meta):
+        empty_text = gettext_lazy(
+            "No inspection is open. A unit is here from the moment an inspector scans it until"
+            " its grade is saved; one here for long was left half answered."
         )
 
 

@@ -1066,6 +1066,7 @@ class QueueSLA(models.Model):
 
     class Queue(models.TextChoices):
         AWAITING_INSPECTION = "awaiting_inspection", _("Awaiting inspection")
+        BEING_INSPECTED = "being_inspected", _("Being inspected")
         AWAITING_DISPOSITION = "awaiting_disposition", _("Awaiting disposition")
         AWAITING_APPROVAL = "awaiting_approval", _("Overrides awaiting approval")
         EXCEPTIONS = "exceptions", _("Exceptions")

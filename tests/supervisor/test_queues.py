@@ -31,6 +31,7 @@ pytestmark = pytest.mark.django_db
 Status = ReturnItem.Status
 QUEUE_KEYS = [
     "awaiting_inspection",
+    "being_inspected",
     "awaiting_disposition",
     "awaiting_approval",
     "exceptions",
@@ -94,6 +95,24 @@ def test_an_unknown_queue_is_a_404(supervisor_client):
 
 def test_supervisors_land_on_the_dashboard(supervisor_client):
     assert supervisor_client.get("/").url == "/supervisor/"
+
+
+def test_a_unit_left_half_inspected_is_in_the_being_inspected_queue(
+    supervisor_client, checklist, station, clerk
+):
+    from returns_desk import queues
+
+    product = ProductFactory(category=checklist["condition"].category)
+    waiting = received(station, clerk, product=product)[0]
+    opened = make_unit_at(Status.INSPECTING, station=station, user=clerk, product=product)
+
+    being = page(supervisor_client.get(queue_url("being_inspected")))
+    awaiting = page(supervisor_client.get(queue_url("awaiting_inspection")))
+    counts = {row["queue"].key: row["count"] for row in queues.navigation()}
+
+    assert opened.lpn in being and waiting.lpn not in being
+    assert waiting.lpn in awaiting and opened.lpn not in awaiting
+    assert (counts["awaiting_inspection"], counts["being_inspected"]) == ("1", "1")
 
 
 # --- filters and sorting ------------------------------------------------------------------------
@@ -369,11 +388,15 @@ def test_lots_are_closed_in_bulk(supervisor_client, make_inspected, rules, confi
 
 
 @pytest.fixture
-def two_of_each(make_inspected, override, unmatched_parcel, partner, station, clerk):
+def two_of_each(make_inspected, override, unmatched_parcel, partner, checklist, station, clerk):
     """Two rows in each queue that differ in every column a supervisor can sort by."""
     other_station, other_clerk = StationFactory(code="RCV-09"), UserFactory(username="zed")
     received(station, clerk)
     received(other_station, clerk)
+    inspectable = ProductFactory(category=checklist["condition"].category)
+    make_unit_at(Status.INSPECTING, station=station, user=clerk, product=inspectable)
+    opened = make_unit_at(Status.INSPECTING, station=station, user=clerk, product=inspectable)
+    ReturnItem.objects.filter(pk=opened.pk).update(station=other_station)
     make_inspected("A")
     ReturnItem.objects.filter(pk=make_inspected("C").pk).update(station=other_station)
     override()
@@ -547,9 +570,12 @@ def test_the_csv_reads_rows_in_chunks(supervisor_client, station, clerk, monkeyp
 
 
 @pytest.fixture
-def every_queue(make_inspected, override, unmatched_parcel, station, clerk):
-    """A row in each queue: received, inspected, an override, an open lot, a repair, a parcel."""
+def every_queue(make_inspected, override, unmatched_parcel, checklist, station, clerk):
+    """A row in each queue: received, being inspected, inspected, an override, an open lot, a
+    repair, a parcel."""
     received(station, clerk)
+    inspectable = ProductFactory(category=checklist["condition"].category)
+    make_unit_at(Status.INSPECTING, station=station, user=clerk, product=inspectable)
     make_inspected("B")
     override()
     disposition.decide_disposition(item=make_inspected("X"), station=station, user=clerk)
