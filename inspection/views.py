@@ -74,14 +74,15 @@ class Row:
 
 
 def _open_inspection(request: HttpRequest) -> Inspection | None:
-    """The inspection open at this station, if any (so a reload keeps it).
-
-    The station's, not the clerk's: the services let any clerk there carry it on (a scan of
-    the unit resumes it), so a clerk taking over the station at a shift change sees it too.
-    """
+    """The inspection this clerk has open at this station, if any (so a reload keeps it)."""
     return (
         Inspection.objects.select_related(*INSPECTION_RELATED)
-        .filter(station=request.station, finished_at__isnull=True, superseded=False)
+        .filter(
+            station=request.station,
+            inspector=request.user,
+            finished_at__isnull=True,
+            superseded=False,
+        )
         .order_by("-started_at")
         .first()
     )

@@ -165,17 +165,6 @@ def test_a_unit_open_at_another_station_gets_a_message(client, clerk, inspecting
     assert "being inspected at RCV-01" in response.text
 
 
-def test_a_clerk_taking_over_the_station_finds_its_open_checklist_on_the_desk(
-    client, station, inspecting
-):
-    otto = client_at_station(client, UserFactory(username="otto", role="clerk"), station)
-
-    desk = otto.get(DESK).content.decode()
-
-    assert inspecting.lpn in desk
-    assert 'id="checklist"' in desk
-
-
 def test_a_supervisor_is_offered_to_reopen_a_disposed_unit(
     client, station, clerk, supervisor, product, checklist
 ):
