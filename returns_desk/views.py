@@ -108,18 +108,20 @@ receiving_station_required = station_required("can_receive", refuse=_refuse)
 
 
 def _open_parcel(request: HttpRequest) -> Parcel | None:
-    """The parcel open at this station, if any (so a reload keeps the context).
+    """The parcel a scan goes into: the one the page shows, while it is open at this station;
+    else the one this clerk has open here, if any (so a reload keeps the context).
 
-    The station's, not the clerk's: the services let any clerk there carry on with it, and a
-    clerk taking over the station at a shift change scanned its units as parcel codes.
-    Its row alone: a unit scan shows the parcel and RMA the service locked, so an RMA joined
-    here would be read for nothing on nearly every request.
+    The page's first: the services let any clerk at the station carry on with a parcel, and a
+    clerk taking over at a shift change, shown the parcel left open on scanning its box, had
+    every unit scanned next read as a parcel code. The clerk's own otherwise: two clerks at one
+    station each receive their own parcel. Its row alone: a unit scan shows the parcel and RMA
+    the service locked, so an RMA joined here would be read for nothing on nearly every request.
     """
-    return (
-        Parcel.objects.filter(station=request.station, status=Parcel.Status.OPEN)
-        .order_by("-received_at")
-        .first()
-    )
+    open_here = Parcel.objects.filter(station=request.station, status=Parcel.Status.OPEN)
+    shown = request.POST.get("parcel_shown", "")
+    if shown.isdigit() and (parcel := open_here.filter(pk=int(shown)).first()):
+        return parcel
+    return open_here.filter(received_by=request.user).order_by("-received_at").first()
 
 
 def _desk_context(

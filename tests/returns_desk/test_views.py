@@ -726,16 +726,32 @@ def test_the_label_page_of_an_unknown_lpn_is_not_found(clerk_client):
     assert clerk_client.get(reverse("receiving:label", args=["LPN-99999999"])).status_code == 404
 
 
-def test_a_clerk_taking_over_the_station_carries_on_with_its_open_parcel(client, station, clerk):
+def test_a_clerk_taking_over_the_station_carries_on_with_the_parcel_left_open(
+    client, station, clerk
+):
     product = ProductFactory()
     rma = make_rma((product, 2))
-    open_parcel(rma, station, clerk)  # opened by the clerk whose shift has ended
+    left = open_parcel(rma, station, clerk)  # opened by the clerk whose shift has ended
     bob = client_at_station(client, UserFactory(username="bob", role="clerk"), station)
 
-    desk = bob.get(DESK)
-    received = scan(bob, product.sku)
+    shown = scan(bob, rma.number)
+    received = scan(bob, product.sku, parcel_shown=str(left.pk))
 
-    assert rma.number in html(desk)
+    assert f'name="parcel_shown" value="{left.pk}"' in html(shown)
     assert received.status_code == 200
     assert "Received LPN-" in outcome(received)
     assert rma.lines.get().quantity_received == 1
+
+
+def test_two_clerks_at_one_station_each_receive_their_own_parcel(client, station, clerk):
+    first, second = ProductFactory(), ProductFactory()
+    clara_rma, bob_rma = make_rma((first, 1)), make_rma((second, 1))
+    clara = client_at_station(Client(), clerk, station)
+    bob = client_at_station(client, UserFactory(username="bob", role="clerk"), station)
+
+    scan(clara, clara_rma.number)
+    scan(bob, bob_rma.number)
+    scan(clara, first.sku)
+    scan(bob, second.sku)
+
+    assert clara_rma.lines.get().quantity_received == bob_rma.lines.get().quantity_received == 1
