@@ -244,13 +244,18 @@ def test_a_repaired_unit_is_graded_and_decided_anew(
     assert item.dispositions.count() == 2
 
 
-def test_after_the_most_repairs_allowed_the_unit_goes_to_end_of_life(
-    make_inspected, rules, checklist, station, clerk, config
-):
-    item = make_inspected("C")
+def repaired_to_the_limit(item, config, checklist, station, clerk) -> ReturnItem:
+    """The unit sent to the bench and graded C again as often as the settings allow."""
     for _ in range(config.max_repair_cycles):
         services.complete_repair(order=send_to_bench(item, station, clerk), user=clerk)
         item = reinspect(item, "C", checklist, station, clerk)
+    return item
+
+
+def test_after_the_most_repairs_allowed_the_unit_goes_to_end_of_life(
+    make_inspected, rules, checklist, station, clerk, config
+):
+    item = repaired_to_the_limit(make_inspected("C"), config, checklist, station, clerk)
 
     with pytest.raises(OverrideInvalid):
         services.decide_disposition(
@@ -270,10 +275,7 @@ def test_after_the_most_repairs_allowed_the_unit_goes_to_end_of_life(
 def test_the_most_repairs_allowed_hold_when_the_rules_send_the_unit_elsewhere(
     make_inspected, rules, checklist, station, clerk, config
 ):
-    item = make_inspected("C")
-    for _ in range(config.max_repair_cycles):
-        services.complete_repair(order=send_to_bench(item, station, clerk), user=clerk)
-        item = reinspect(item, "C", checklist, station, clerk)
+    item = repaired_to_the_limit(make_inspected("C"), config, checklist, station, clerk)
     item = reinspect(item, "A", checklist, station, clerk)  # the rules now say restock
 
     with pytest.raises(OverrideInvalid, match="already repaired 2 times"):
