@@ -48,7 +48,8 @@ def compute_refund(
 
     A full refund is the price paid. Refund minus fee and store credit take off the policy's
     restocking fee (unless the return reason waives it) and the grade's deduction, each a
-    percentage of the price paid rounded to the cent; the amount never goes below zero.
+    percentage of the price paid rounded to the cent; the amount never goes below zero, and
+    the deduction is what is left after the fee, so the parts exported add up to the price.
     No refund and a replacement pay nothing.
     """
     price_paid = to_cents(Decimal(price_paid))
@@ -58,6 +59,6 @@ def compute_refund(
         return RefundAmount(ZERO, ZERO, False, ZERO, ZERO, price_paid)
     fee_percent = Decimal(fee_percent)
     fee = ZERO if fee_waived else to_cents(price_paid * fee_percent / HUNDRED)
-    deduction = to_cents(price_paid * Decimal(deduction_percent) / HUNDRED)
-    amount = max(price_paid - fee - deduction, ZERO)
+    deduction = min(to_cents(price_paid * Decimal(deduction_percent) / HUNDRED), price_paid - fee)
+    amount = price_paid - fee - deduction
     return RefundAmount(fee_percent, fee, fee_waived, Decimal(deduction_percent), deduction, amount)

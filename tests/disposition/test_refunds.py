@@ -57,8 +57,11 @@ def test_store_credit_keeps_the_deductions_and_none_or_replacement_pay_nothing()
     assert refund("50.00", "replacement").amount == Decimal("0.00")
 
 
-def test_the_amount_never_goes_below_zero():
-    assert refund("10.00", fee="60", cut="60").amount == Decimal("0.00")
+def test_the_amount_never_goes_below_zero_and_the_parts_add_up_to_the_price():
+    taken = refund("10.00", fee="60", cut="60")
+
+    assert taken.amount == Decimal("0.00")
+    assert (taken.fee_amount, taken.deduction_amount) == (Decimal("6.00"), Decimal("4.00"))
 
 
 def test_grade_deductions_are_looked_up_by_grade_code():
