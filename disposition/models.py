@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from inspection.models import Inspection
+from inspection.models import Grade, Inspection
 from returns_desk.models import ProductCategory, Program, ReasonCode, ReturnItem, RMALine, Station
 
 from . import rules
@@ -202,6 +202,13 @@ class DispositionRule(models.Model):
             )
         if self.destination_bin and self.partner_id:
             errors["partner"] = gettext("Send units to a bin or to a partner, not both.")
+        # A typo ("A;B", "Z") was saved and then never matched, silently.
+        known = {code.upper() for code in Grade.objects.values_list("code", flat=True)}
+        if unknown := sorted(rules.parse_codes(self.grades) - known):
+            errors["grades"] = gettext(
+                "No grade scale has the grade %(codes)s. Name grades by their codes, separated"
+                " by commas, e.g. A,B."
+            ) % {"codes": ", ".join(unknown)}
         if errors:
             raise ValidationError(errors)
 

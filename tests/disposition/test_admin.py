@@ -2,9 +2,16 @@ import pytest
 
 from disposition.models import Disposition, DispositionRule
 from tests.disposition.helpers import make_rule
+from tests.factories import GradeScaleFactory
 
 pytestmark = pytest.mark.django_db
 RULES = "/admin/disposition/dispositionrule/"
+
+
+@pytest.fixture(autouse=True)
+def _grade_scale(db):
+    """The default scale's grades (A, B, C, D, X): a rule may only name grades a scale has."""
+    GradeScaleFactory()
 
 
 def rule_form(**fields) -> dict:
@@ -200,3 +207,27 @@ def test_admin_bulk_delete_refuses_what_a_rule_names(admin_client, rules):
     )
 
     assert set(ReasonCode.objects.filter(code__in=["pilot-trial", "unused"])) == {named, unused}
+
+
+def test_admin_refuses_a_rule_naming_a_grade_no_scale_has(admin_client, rules):
+    form = admin_client.get("/admin/disposition/dispositionrule/add/")
+    assert form.status_code == 200
+
+    response = admin_client.post(
+        "/admin/disposition/dispositionrule/add/",
+        {
+            "order": 15,
+            "name": "Typo",
+            "active": "on",
+            "grades": "A;B",
+            "outcome": "restock",
+            "destination_bin": "RESTOCK-A",
+            "refund": "full",
+            "critical_failure": "any",
+            "in_warranty": "any",
+            "recall": "any",
+        },
+    )
+
+    assert "No grade scale has the grade A;B." in response.content.decode()
+    assert not DispositionRule.objects.filter(name="Typo").exists()
