@@ -28,8 +28,8 @@ class BeingInspectedTable(AwaitingInspectionTable):
 
     class Meta(AwaitingInspectionTable.Meta):
         empty_text = gettext_lazy(
-            "No inspection is open. A unit is here from the moment an inspector scans it until"
-            " its grade is saved; one here for long was left half answered."
+            "No inspection is open. A unit appears here when an inspector scans it, until its"
+            " grade is saved; one here for long was left half answered."
         )
 
 
