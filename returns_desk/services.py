@@ -47,6 +47,7 @@ from .models import (
     ItemEvent,
     Parcel,
     Product,
+    ProductCategory,
     Program,
     ReasonCode,
     ReceivingException,
@@ -845,18 +846,43 @@ class NewLine:
     customer_comment: str = ""
 
 
-def choose_policy(*, program: Program, channel: str) -> ReturnPolicy:
-    """The active policy for a program sold through `channel`: one naming it before a catch-all.
+def choose_policy(
+    *, program: Program, channel: str, categories: Iterable[int] = ()
+) -> ReturnPolicy:
+    """The active policy for a program sold through `channel`, for products of `categories`.
 
-    Raises NoPolicy.
+    A policy naming channels or categories covers only those (every line's category must be
+    among its categories). The most specific one that covers the return wins, so an admin can
+    give, say, electronics bought on a marketplace a shorter window than the program's
+    catch-all; among equally specific ones, the first by name. Raises NoPolicy.
     """
-    policies = ReturnPolicy.objects.filter(programs=program, active=True).order_by("name")
-    for policy in sorted(policies, key=lambda policy: not policy.channels):
-        if not policy.channels or channel in policy.channels:
-            return policy
+    categories = set(categories)
+    policies = (
+        ReturnPolicy.objects.filter(programs=program, active=True)
+        .prefetch_related("categories")
+        .order_by("name")
+    )
+    covering = []
+    for policy in policies:
+        named = {category.pk for category in policy.categories.all()}
+        if policy.channels and channel not in policy.channels or named and not categories <= named:
+            continue
+        covering.append((-(bool(policy.channels) + bool(named)), policy))
+    if covering:
+        return min(covering, key=lambda ranked: ranked[0])[1]
+    if not categories:
+        raise NoPolicy(
+            _("No active return policy covers %(program)s sold through %(channel)s.")
+            % {"program": program.name, "channel": channel}
+        )
+    names = ProductCategory.objects.filter(pk__in=categories).order_by("name")
     raise NoPolicy(
-        _("No active return policy covers %(program)s sold through %(channel)s.")
-        % {"program": program.name, "channel": channel}
+        _("No active return policy covers %(program)s sold through %(channel)s for %(categories)s.")
+        % {
+            "program": program.name,
+            "channel": channel,
+            "categories": ", ".join(category.name for category in names),
+        }
     )
 
 
@@ -877,7 +903,8 @@ def create_rma(
 ) -> ReturnAuthorization:
     """Authorise a return: the RMA, its numbered lines and its carrier tracking numbers.
 
-    The policy defaults to the one covering the program and channel. Raises RmaConflict (the
+    The policy defaults to the one covering the program, channel and the lines' categories.
+    Raises RmaConflict (the
     number or a tracking number is taken), NoPolicy.
     """
     number = canonical(number)
@@ -889,7 +916,11 @@ def create_rma(
             _("Tracking number %(numbers)s belongs to another RMA.")
             % {"numbers": ", ".join(code for (code,) in taken)}
         )
-    policy = policy or choose_policy(program=program, channel=channel)
+    policy = policy or choose_policy(
+        program=program,
+        channel=channel,
+        categories={line.product.category_id for line in lines},
+    )
     try:
         with transaction.atomic():
             rma = RMA.objects.create(
