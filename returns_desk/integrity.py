@@ -75,15 +75,15 @@ def outbox_events_have_a_cause() -> Iterator[str]:
     for uuid, event_type, lpn, action in orphans.iterator():
         yield f"Outbox event {uuid} ({event_type}) has no '{action}' event in {lpn}'s history."
     rma_orphans = (
-        OutboxEvent.objects.filter(event_type=outbox.RMA_COMPLETED)
+        OutboxEvent.objects.filter(event_type__in=outbox.RMA_EVENT_TYPES)
         .filter(
             ~Exists(ReturnAuthorization.objects.filter(number=OuterRef("aggregate_key"))),
         )
-        .values_list("uuid", "aggregate_key")
+        .values_list("uuid", "event_type", "aggregate_key")
         .order_by("pk")
     )
-    for uuid, number in rma_orphans.iterator():
-        yield f"Outbox event {uuid} ({outbox.RMA_COMPLETED}) names RMA {number}, which is gone."
+    for uuid, event_type, number in rma_orphans.iterator():
+        yield f"Outbox event {uuid} ({event_type}) names RMA {number}, which is gone."
     unknown = (
         OutboxEvent.objects.exclude(event_type__in=outbox.EVENT_TYPES)
         .values_list("uuid", "event_type")

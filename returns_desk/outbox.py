@@ -25,8 +25,11 @@ ACTIONS = {
 }
 RMA_COMPLETED = "rma.completed"  # written by receiving when the last expected unit arrives
 RMA_CANCELLED = "rma.cancelled"  # written by services.cancel_rma
+RMA_EXPIRED = "rma.expired"  # services.expire_rmas: the window passed and nothing arrived
+RMA_CLOSED = "rma.closed"  # services.close_finished_rmas: nothing is left to do for it
 LOT_CLOSED = "lot.closed"  # for disposition's close_lot: enqueue(event_type=LOT_CLOSED, ...)
-EVENT_TYPES = sorted({*ACTIONS.values(), RMA_COMPLETED, RMA_CANCELLED, LOT_CLOSED})
+RMA_EVENT_TYPES = (RMA_COMPLETED, RMA_CANCELLED, RMA_EXPIRED, RMA_CLOSED)
+EVENT_TYPES = sorted({*ACTIONS.values(), *RMA_EVENT_TYPES, LOT_CLOSED})
 
 
 def enqueue(*, event_type: str, aggregate_key: str, payload: dict) -> OutboxEvent:
@@ -103,10 +106,15 @@ def record_for_event(event: ItemEvent) -> OutboxEvent | None:
     )
 
 
-def record_rma_completed(rma: ReturnAuthorization) -> OutboxEvent:
+def record_rma_reached(rma: ReturnAuthorization, event_type: str) -> OutboxEvent:
+    """The RMA reached the status `event_type` tells of: completed, expired or closed."""
     return enqueue(
-        event_type=RMA_COMPLETED, aggregate_key=rma.number, payload={"rma": rma_summary(rma)}
+        event_type=event_type, aggregate_key=rma.number, payload={"rma": rma_summary(rma)}
     )
+
+
+def record_rma_completed(rma: ReturnAuthorization) -> OutboxEvent:
+    return record_rma_reached(rma, RMA_COMPLETED)
 
 
 def record_rma_cancelled(rma: ReturnAuthorization) -> OutboxEvent:

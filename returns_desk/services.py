@@ -9,13 +9,13 @@ constraints on LPN, scan token and serial per line hold the exactly-once promise
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -998,6 +998,77 @@ def cancel_rma(*, rma: ReturnAuthorization, reason: str, cancelled_by: str) -> R
     )
     outbox.record_rma_cancelled(rma)
     return rma
+
+
+# Expiring and closing RMAs (manage.py close_rmas, daily) -----------------------------------------
+
+RMA_BATCH = 500
+FINISHED_UNIT = {ReturnItem.Status.PUT_AWAY, ReturnItem.Status.CLOSED}
+
+
+def _settle_in_batches(candidates: QuerySet[ReturnAuthorization], status: str, event_type: str):
+    """Move `candidates` to `status` a batch per transaction, telling integrations of each.
+
+    The filter is read again under the row locks, and RMAs a station has locked this moment (a
+    unit being received) are skipped: the next run takes them if they still qualify.
+    """
+    moved = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                candidates.select_for_update(skip_locked=True, of=("self",)).order_by("pk")[
+                    :RMA_BATCH
+                ]
+            )
+            RMA.objects.filter(pk__in=[rma.pk for rma in batch]).update(
+                status=status, updated_at=timezone.now()
+            )
+            for rma in batch:
+                rma.status = status
+                outbox.record_rma_reached(rma, event_type)
+        moved += len(batch)
+        if len(batch) < RMA_BATCH:
+            return moved
+
+
+def expire_rmas(*, today: date) -> int:
+    """Mark authorised returns whose window ended before `today`, with no parcel, as expired.
+
+    The customer's tracking page and the web shop (webhook `rma.expired`) then say so. A parcel
+    may still come: an expired RMA is receivable, its policy decides about late arrivals, and
+    a supervisor may cancel it. Returns how many expired.
+    """
+    candidates = RMA.objects.filter(status=RMA.Status.AUTHORISED, expires_on__lt=today).exclude(
+        Exists(Parcel.objects.filter(rma=OuterRef("pk")))
+    )
+    return _settle_in_batches(candidates, RMA.Status.EXPIRED, outbox.RMA_EXPIRED)
+
+
+def close_finished_rmas(*, today: date, late_parcel_days: int) -> int:
+    """Close returns with nothing left to do, so receiving refuses further parcels for them.
+
+    Nothing is left when every unit expected arrived, or the window ended `late_parcel_days`
+    before `today` and what did arrive is all there will be; every unit received is put away
+    or closed (so its refund, if any, is released); and no parcel of it is open or parked.
+    Returns how many closed.
+    """
+    # A unit is the RMA's by its line (a parcel linked to another RMA after some units were
+    # received keeps those on theirs), or, held without a line, by the parcel it came in.
+    unfinished = ReturnItem.objects.exclude(status__in=FINISHED_UNIT)
+    unfinished_parcels = Parcel.objects.filter(
+        rma=OuterRef("pk"), status__in=[Parcel.Status.OPEN, Parcel.Status.PARKED]
+    )
+    waited = today - timedelta(days=late_parcel_days)
+    candidates = (
+        RMA.objects.filter(
+            Q(status=RMA.Status.RECEIVED)
+            | Q(status=RMA.Status.PARTIALLY_RECEIVED, expires_on__lt=waited)
+        )
+        .exclude(Exists(unfinished.filter(rma_line__rma=OuterRef("pk"))))
+        .exclude(Exists(unfinished.filter(rma_line__isnull=True, parcel__rma=OuterRef("pk"))))
+        .exclude(Exists(unfinished_parcels))
+    )
+    return _settle_in_batches(candidates, RMA.Status.CLOSED, outbox.RMA_CLOSED)
 
 
 # Resolving the exception queue (supervisors) ------------------------------------------------------

@@ -283,6 +283,8 @@ WEBHOOK_BACKOFF_MAX_SECONDS = int(env("WEBHOOK_BACKOFF_MAX_SECONDS", str(6 * 60 
 WEBHOOK_TIMEOUT_SECONDS = int(env("WEBHOOK_TIMEOUT_SECONDS", "10"))
 # New events wait this long before delivery, so one still committing keeps its place in line.
 WEBHOOK_SETTLE_SECONDS = int(env("WEBHOOK_SETTLE_SECONDS", "2"))
+# manage.py close_rmas: how long after its window a partly received return waits for the rest.
+RMA_LATE_PARCEL_DAYS = int(env("RMA_LATE_PARCEL_DAYS", "30"))
 # Tracking page: lookups allowed per client IP and per RMA number within the window.
 TRACK_RATE_PER_IP = int(env("TRACK_RATE_PER_IP", "20"))
 TRACK_RATE_PER_RMA = int(env("TRACK_RATE_PER_RMA", "10"))

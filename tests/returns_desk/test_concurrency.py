@@ -6,10 +6,12 @@ the unique constraints must let exactly one of them write.
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
+from django.utils import timezone
 
 from returns_desk import services
 from returns_desk.exceptions import (
@@ -19,7 +21,7 @@ from returns_desk.exceptions import (
     RmaNotReceivable,
     SerialAlreadyReceived,
 )
-from returns_desk.models import Parcel, ReturnAuthorization, ReturnItem
+from returns_desk.models import OutboxEvent, Parcel, ReturnAuthorization, ReturnItem
 from tests.conftest import client_at_station
 from tests.factories import ProductFactory, StationFactory, UserFactory, make_rma, open_parcel
 
@@ -183,3 +185,42 @@ def test_units_received_at_two_stations_at_once_never_share_an_lpn(
     assert all(isinstance(result, list) for result in results), results
     lpns = sorted(results[0] + results[1])
     assert lpns == [f"LPN-{n:08d}" for n in range(1, 11)]
+
+
+def test_two_daily_runs_at_once_expire_each_rma_once():
+    today = timezone.localdate()
+    for n in range(30):
+        make_rma((ProductFactory(), 1), number=f"RMA-OLD-{n}", issued_on=today - timedelta(days=60))
+
+    def sweep():
+        return services.expire_rmas(today=today)
+
+    results = run_together(sweep, sweep)
+
+    assert sum(results) == 30, results
+    assert OutboxEvent.objects.filter(event_type="rma.expired").count() == 30
+
+
+def test_the_daily_run_skips_an_rma_a_station_is_receiving_against(station, clerk):
+    """It never waits on a station: the RMA it skipped is taken by the next run."""
+    today = timezone.localdate()
+    rma = make_rma((ProductFactory(), 1), issued_on=today - timedelta(days=60))
+    locked, release = threading.Event(), threading.Event()
+
+    def station_holding_the_rma():
+        with transaction.atomic():
+            ReturnAuthorization.objects.select_for_update().get(pk=rma.pk)
+            locked.set()
+            release.wait(timeout=10)
+
+    def sweep_while_locked():
+        locked.wait(timeout=10)
+        try:
+            return services.expire_rmas(today=today)
+        finally:
+            release.set()
+
+    held, swept = run_together(station_holding_the_rma, sweep_while_locked)
+
+    assert swept == 0
+    assert services.expire_rmas(today=today) == 1

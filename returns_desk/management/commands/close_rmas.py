@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from returns_desk import services
+
+
+class Command(BaseCommand):
+    help = (
+        "Mark authorised returns whose window ended with nothing arrived as expired, and close"
+        " returns with nothing left to do. Run it daily (cron); it is safe to run at any time."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--late-parcel-days",
+            type=int,
+            default=settings.RMA_LATE_PARCEL_DAYS,
+            help=(
+                "Days after its window a partly received return waits for the rest before it"
+                " closes (default: RMA_LATE_PARCEL_DAYS, %(default)s)."
+            ),
+        )
+
+    def handle(self, *args, late_parcel_days, **options):
+        today = timezone.localdate()
+        expired = services.expire_rmas(today=today)
+        closed = services.close_finished_rmas(today=today, late_parcel_days=late_parcel_days)
+        self.stdout.write(f"{expired} RMA(s) expired, {closed} closed.")
