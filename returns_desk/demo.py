@@ -93,6 +93,7 @@ class PolicySpec:
     waived: tuple[str, ...] = ()
     late: str = ReturnPolicy.LateArrival.ACCEPT_AND_FLAG
     channels: tuple[str, ...] = ()
+    rma_required: bool = True
 
 
 POLICIES = [
@@ -124,8 +125,9 @@ POLICIES = [
         late=ReturnPolicy.LateArrival.HOLD,
         channels=(Channel.B2B,),
     ),
-    PolicySpec("Return to sender", ("delivery-failure",), 90),
-    PolicySpec("Take-back", ("end-of-life",), 365),
+    # The carrier brings undeliverable parcels back, and people drop old devices off, unasked.
+    PolicySpec("Return to sender", ("delivery-failure",), 90, rma_required=False),
+    PolicySpec("Take-back", ("end-of-life",), 365, rma_required=False),
 ]
 
 
@@ -316,6 +318,7 @@ def _reference_data() -> None:
                 "restocking_fee_percent": Decimal(spec.fee),
                 "late_arrival": spec.late,
                 "channels": list(spec.channels),
+                "rma_required": spec.rma_required,
             },
         )
         if created:

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Parcel, ReceivingException, Station
+from .models import Parcel, Program, ReasonCode, ReceivingException, Station
 from .scanning import BadScan, parse_scan
 
 
@@ -75,4 +75,29 @@ class ParkForm(forms.Form):
         max_length=200,
         required=False,
         widget=forms.TextInput(attrs={"placeholder": _("Why, e.g. no paperwork, box empty")}),
+    )
+
+
+class UnannouncedForm(forms.Form):
+    """A parcel without an RMA, received under a program whose policy requires none."""
+
+    code = ScanCodeField()
+    program = forms.ModelChoiceField(
+        label=_("Program"),
+        queryset=Program.objects.filter(active=True),
+        error_messages={
+            "required": _("Choose the program the parcel came back under."),
+            "invalid_choice": _("Choose the program the parcel came back under."),
+        },
+    )
+    reason = forms.ModelChoiceField(
+        label=_("Reason"),
+        queryset=ReasonCode.objects.filter(active=True),
+        error_messages={
+            "required": _("Choose why the parcel came back."),
+            "invalid_choice": _("Choose why the parcel came back."),
+        },
+    )
+    packaging = forms.ChoiceField(
+        choices=Parcel.Packaging, initial=Parcel.Packaging.INTACT, required=False
     )

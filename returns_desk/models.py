@@ -327,6 +327,17 @@ class ReturnAuthorization(models.Model):
     cancelled_at = models.DateTimeField(verbose_name=_("cancelled at"), null=True, blank=True)
     cancelled_by = models.CharField(verbose_name=_("cancelled by"), max_length=150, blank=True)
     cancel_reason = models.CharField(verbose_name=_("why cancelled"), max_length=300, blank=True)
+    # Set when the desk authorised a parcel that came without an RMA, its program's policy
+    # requiring none: receiving then adds each unit scanned to the lines, with this reason.
+    unannounced_reason = models.ForeignKey(
+        ReasonCode,
+        verbose_name=_("received without an RMA, reason"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True, db_index=True)
 

@@ -399,6 +399,90 @@ def receive_parcel(
     return parcel
 
 
+def unannounced_programs() -> QuerySet[Program]:
+    """Programs a parcel may come in without an RMA: an active policy of theirs requires none."""
+    return Program.objects.filter(
+        active=True, policies__active=True, policies__rma_required=False
+    ).distinct()
+
+
+@transaction.atomic
+def receive_without_rma(
+    *,
+    code: str,
+    program: Program,
+    reason: ReasonCode,
+    station: Station,
+    user: AbstractBaseUser,
+    packaging: str = Parcel.Packaging.INTACT,
+) -> Parcel:
+    """Open a parcel that came without an authorisation, under a program whose policy needs none
+    (a parcel the carrier could not deliver comes back with no RMA, say).
+
+    The desk authorises it there and then: RMA UNANNOUNCED-<parcel>, with the scanned code as
+    its tracking number, so scanning the box again (a double submit, a second clerk) finds it
+    and never makes a second. Each unit scanned into it adds to its lines, with `reason`.
+    A code that matches an RMA is received as a scan of it would be. Raises NoPolicy (the
+    program's policies all require an RMA), and what receive_parcel raises.
+    """
+    _require_receiving(station)
+    code = canonical(code)
+    try:
+        return receive_parcel(code=code, station=station, user=user, packaging=packaging)
+    except UnknownCode:
+        pass
+    policy = (
+        ReturnPolicy.objects.filter(programs=program, active=True, rma_required=False)
+        .order_by("name")
+        .first()
+    )
+    if policy is None or not program.active:
+        raise NoPolicy(
+            _("%(program)s returns need an RMA: park the parcel as an exception (F4).")
+            % {"program": program.name}
+        )
+    if not reason.active:
+        raise NoPolicy(_("Reason %(reason)s is no longer used.") % {"reason": reason.name})
+    parcel = Parcel.objects.create(
+        scanned_code=code, station=station, received_by=user, packaging=packaging
+    )
+    try:
+        with transaction.atomic():
+            rma = RMA.objects.create(
+                number=f"UNANNOUNCED-{parcel.pk:06d}",
+                program=program,
+                policy=policy,
+                site=station.site,
+                issued_on=site_today(station),
+                unannounced_reason=reason,
+            )
+            TrackingNumber.objects.create(rma=rma, number=code)
+    except IntegrityError:
+        # Another clerk authorised this code a moment ago: the box is theirs, or here already.
+        raise ParcelNotOpen(
+            _("Parcel %(code)s was just opened by another scan. Scan it again.") % {"code": code}
+        ) from None
+    parcel.rma = rma
+    parcel.save(update_fields=["rma"])
+    record_event(
+        parcel=parcel,
+        action="parcel_received",
+        to_status=parcel.status,
+        user=user,
+        station=station,
+        details={
+            "code": code,
+            "rma": rma.number,
+            "packaging": packaging,
+            "late": False,
+            "without_rma": True,
+            "program": program.code,
+            "reason": reason.code,
+        },
+    )
+    return parcel
+
+
 def _move_to(parcel: Parcel, station: Station, user: AbstractBaseUser) -> Parcel:
     # Left open at a station since taken out of service: nobody can choose that station any
     # more, so the parcel would wait there for ever. It carries on here.
@@ -473,6 +557,45 @@ def _unit_of_scan(scan_token: uuid.UUID | None) -> ReturnItem | None:
     return None
 
 
+def _serial_required(product: Product, line: RMALine | None) -> SerialRequired:
+    return SerialRequired(
+        _("Scan the serial number of %(sku)s %(name)s.")
+        % {"sku": product.sku, "name": product.name},
+        line,
+    )
+
+
+def _expect_one_more(lines: list[RMALine], rma: ReturnAuthorization, code: str, serial: str):
+    """An RMA the desk made for a parcel that came without one expects what is in the box: one
+    more of the product scanned, on its line (a new line for a product not seen yet).
+
+    A code that is no product is left to _match_line, which says so.
+    """
+    product = (
+        next(
+            (line.product for line in lines if code in {line.product.sku, line.product.gtin}), None
+        )
+        or Product.objects.filter(Q(sku=code) | Q(gtin=code)).first()
+    )
+    if product is None:
+        return
+    line = next((line for line in lines if line.product_id == product.pk), None)
+    if product.serialised and not serial:
+        raise _serial_required(product, line)
+    if line is None:
+        line = RMALine.objects.create(
+            rma=rma,
+            line_no=max((line.line_no for line in lines), default=0) + 1,
+            product=product,
+            quantity_expected=1,
+            reason_id=rma.unannounced_reason_id,
+        )
+        lines.append(line)
+    else:
+        line.quantity_expected += 1
+        line.save(update_fields=["quantity_expected"])
+
+
 def _match_line(lines: list[RMALine], rma: ReturnAuthorization, code: str, serial: str) -> RMALine:
     by_serial = [line for line in lines if line.serial_number and line.serial_number == code]
     if by_serial:
@@ -497,11 +620,7 @@ def _match_line(lines: list[RMALine], rma: ReturnAuthorization, code: str, seria
         )
     product = for_product[0].product
     if product.serialised and not serial:
-        raise SerialRequired(
-            _("Scan the serial number of %(sku)s %(name)s.")
-            % {"sku": product.sku, "name": product.name},
-            for_product[0],
-        )
+        raise _serial_required(product, for_product[0])
     if serial and any(line.serial_number for line in for_product):
         named = [line for line in for_product if line.serial_number == serial]
         unnamed = [line for line in for_product if not line.serial_number]
@@ -553,20 +672,28 @@ def receive_unit(
         return repeat, False
     # The RMA is locked with its lines in one statement (the only one that locks both, so the
     # order cannot deadlock). An RMA without lines matches no scan: _match_line refuses it.
-    lines = list(
+    locked_lines = (
         RMALine.objects.select_for_update(of=("self", "rma"))
         .select_related("product", "rma")
         .filter(rma_id=parcel.rma_id)
         .order_by("line_no")
     )
-    # The RMA as locked, not as read with the parcel: its status goes into the webhook.
-    rma = lines[0].rma if lines else parcel.rma
+    lines = list(locked_lines)
+    # The RMA as locked, not as read with the parcel: its status goes into the webhook. One the
+    # desk made for a parcel without an RMA has no lines before its first unit: locked alone.
+    rma = lines[0].rma if lines else RMA.objects.select_for_update().get(pk=parcel.rma_id)
+    if rma.unannounced_reason_id:
+        # Its lines are added under the RMA's lock, so lines another station added while this
+        # scan waited for that lock are missing from the read above: read again, under it.
+        lines = list(locked_lines.all())
     parcel.rma = rma
     for line in lines:
         line.rma = rma
     # The receiving desk shows every line after the scan: these rows, as this scan leaves them.
     rma.lines_as_locked = lines
     code, serial = canonical(code), canonical(serial)
+    if rma.unannounced_reason_id:
+        _expect_one_more(lines, rma, code, serial)
     line = _match_line(lines, rma, code, serial)
     serial = serial or line.serial_number
     returned_before = None

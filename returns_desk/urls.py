@@ -7,6 +7,7 @@ receiving_patterns = [
     path("", views.receiving_desk, name="desk"),
     path("scan/", views.scan, name="scan"),
     path("park/", views.park, name="park"),
+    path("unannounced/", views.receive_unannounced, name="unannounced"),
     path("parcels/<int:pk>/close/", views.close_parcel, name="close"),
     path("parcels/<int:pk>/exception-units/", views.receive_exception_unit, name="exception_unit"),
     path("units/<str:lpn>/label/", views.unit_label, name="label"),

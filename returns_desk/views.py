@@ -29,12 +29,13 @@ from .exceptions import (
     UnknownCode,
     WrongItem,
 )
-from .forms import ExceptionUnitForm, ParkForm, ScanForm, StationForm
+from .forms import ExceptionUnitForm, ParkForm, ScanForm, StationForm, UnannouncedForm
 from .labels import code128_svg
 from .middleware import STATION_SESSION_KEY
 from .models import (
     ItemEvent,
     Parcel,
+    ReasonCode,
     ReceivingException,
     ReturnAuthorization,
     ReturnItem,
@@ -46,6 +47,8 @@ from .wording import in_sentence
 
 RECEIVE = "returns_desk.receive_returns"
 SUPERVISE = "returns_desk.supervise_returns"
+# The session key of the program and reason this clerk last received an unannounced parcel under.
+UNANNOUNCED_LAST = "receiving_unannounced_last"
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Outcome:
     offer_park_code: str = ""
     offer_exception_kind: str = ""
     offer_exception_code: str = ""
+    # An unknown parcel code: receive it without an RMA (UNANNOUNCED_OFFER names what is in it).
+    offer_unannounced: dict | None = None
     serial_for: str = ""
     errors: list[str] = field(default_factory=list)
 
@@ -276,10 +281,35 @@ def _respond(
     return response
 
 
-def _error(request, parcel, error: DomainError, code: str) -> HttpResponse:
+def _unannounced_offer(request, code: str, packaging: str) -> dict | None:
+    """What receiving an unknown parcel without an RMA needs, if any program allows it.
+
+    The program and reason this clerk chose last come first: a station taking in the carrier's
+    undeliverable parcels answers the same all day, with one key.
+    """
+    programs = list(services.unannounced_programs().order_by("name"))
+    if not programs:
+        return None
+    reasons = list(ReasonCode.objects.filter(active=True).order_by("name"))
+    last = request.session.get(UNANNOUNCED_LAST, {})
+    return {
+        "code": code,
+        "packaging": packaging,
+        "programs": programs,
+        "reasons": reasons,
+        "program": last.get("program"),
+        "reason": last.get("reason"),
+    }
+
+
+def _error(
+    request, parcel, error: DomainError, code: str, packaging: str = Parcel.Packaging.INTACT
+) -> HttpResponse:
     outcome = Outcome("error", error.message)
     if isinstance(error, UnknownCode | RmaNotReceivable) and parcel is None:
         outcome.offer_park_code = code
+        if isinstance(error, UnknownCode):
+            outcome.offer_unannounced = _unannounced_offer(request, code, packaging)
     elif isinstance(error, WrongItem | UnknownCode):
         outcome.offer_exception_kind = ReceivingException.Kind.WRONG_ITEM
         outcome.offer_exception_code = code
@@ -361,7 +391,11 @@ def _scan_parcel(request: HttpRequest, code: str, packaging: str) -> HttpRespons
             code=code, station=request.station, user=request.user, packaging=packaging
         )
     except DomainError as error:
-        return _error(request, None, error, code)
+        return _error(request, None, error, code, packaging)
+    return _parcel_opened(request, parcel)
+
+
+def _parcel_opened(request: HttpRequest, parcel: Parcel) -> HttpResponse:
     rma = parcel.rma
     words = {
         "number": rma.number,
@@ -382,7 +416,12 @@ def _scan_parcel(request: HttpRequest, code: str, packaging: str) -> HttpRespons
         return _respond(
             request, None, Outcome("warning", message % words), status=202, event="parcelParked"
         )
-    if parcel.is_late:
+    if rma.unannounced_reason_id:
+        message = _(
+            "Receiving without an RMA as %(program)s (%(number)s). Scan each unit: each is added"
+            " to the return."
+        )
+    elif parcel.is_late:
         message = _(
             "RMA %(number)s (%(program)s) open. Scan each unit. Late: the window closed on"
             " %(expired)s; flagged."
@@ -406,6 +445,37 @@ def _scanned_another_parcel(request, parcel: Parcel, code: str) -> HttpResponse 
     return _respond(
         request, parcel, Outcome("error", message % {"number": other.number}), status=409
     )
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+@permission_required(RECEIVE, raise_exception=True)
+@receiving_station_required
+def receive_unannounced(request: HttpRequest) -> HttpResponse:
+    """Open a parcel whose code matched nothing, under a program whose policy needs no RMA."""
+    parcel = _open_parcel(request)
+    if parcel is not None:
+        message = _("Close this parcel (F9) before opening the next one.")
+        return _respond(request, parcel, Outcome("error", message), status=409)
+    form = UnannouncedForm(request.POST)
+    if not form.is_valid():
+        messages = [error for errors in form.errors.values() for error in errors]
+        return _respond(request, None, Outcome("error", " ".join(messages)), status=422)
+    code, program, reason = (form.cleaned_data[name] for name in ("code", "program", "reason"))
+    packaging = form.cleaned_data["packaging"] or Parcel.Packaging.INTACT
+    try:
+        parcel = services.receive_without_rma(
+            code=code,
+            program=program,
+            reason=reason,
+            station=request.station,
+            user=request.user,
+            packaging=packaging,
+        )
+    except DomainError as error:
+        return _error(request, None, error, code, packaging)
+    request.session[UNANNOUNCED_LAST] = {"program": program.pk, "reason": reason.pk}
+    return _parcel_opened(request, parcel)
 
 
 @require_POST

@@ -64,6 +64,7 @@ EXPECTED = {
     "receiving:desk": page(CLERK),
     "receiving:scan": action(CLERK),
     "receiving:park": action(CLERK),
+    "receiving:unannounced": action(CLERK),
     "receiving:close": action(CLERK, pk="parcel"),
     "receiving:exception_unit": action(CLERK, pk="parcel"),
     "receiving:label": page(CLERK),

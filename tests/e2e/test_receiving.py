@@ -163,3 +163,58 @@ def test_a_scan_fired_before_the_scripts_ran_is_answered_by_a_whole_page_with_it
     expect(page.get_by_role("status")).to_contain_text("RMA-200001")
     expect(page.get_by_label("Scan a unit")).to_be_focused()
     assert heard(page) == ["done"]
+
+
+def test_clerk_receives_a_parcel_that_came_without_an_rma_by_keyboard(page, live_server):
+    """The carrier brings back an undeliverable parcel: its label is known to nobody."""
+    from tests.factories import PolicyFactory, ProgramFactory, ReasonFactory
+
+    StationFactory(code="RCV-01")
+    UserFactory(username="clara", role="clerk")
+    program = ProgramFactory(code="delivery-failure", name="Delivery failure")
+    PolicyFactory(name="Return to sender", rma_required=False).programs.add(program)
+    ReasonFactory(code="undeliverable", name="Undeliverable")
+    ProductFactory(sku="AP-JKT-M", name="Rain jacket M")
+    log_in(page, live_server, "clara")
+    choose_station(page, "LON · RCV-01")
+    expect(page.get_by_label("Scan a parcel")).to_be_focused()
+
+    scan(page, "JD000123GB")
+    expect(page.get_by_role("alert")).to_contain_text("No return authorisation matches")
+    expect(page.get_by_role("button", name="Receive without an RMA")).to_be_visible()
+    expect(page.get_by_label("Scan a parcel")).to_be_focused()
+
+    # Every installation has a reason "Not stated", first by name: the clerk picks the right one.
+    page.locator("#unannounced-offer select[name=reason]").focus()
+    page.keyboard.type("Und")
+    page.keyboard.press("F6")
+    wait_for_htmx(page)
+    expect(page.get_by_role("status")).to_contain_text(
+        "Receiving without an RMA as Delivery failure"
+    )
+    expect(page.locator("#parcel")).to_contain_text("No RMA: each unit scanned is added")
+    expect(page.get_by_label("Scan a unit")).to_be_focused()
+
+    scan(page, "AP-JKT-M")
+    scan(page, "AP-JKT-M")
+    expect(page.locator(".lpn-label")).to_contain_text("LPN-00000002")
+    expect(page.locator('#parcel-lines [data-line="1"]')).to_contain_text("2")
+    expect(page.locator("#parcel-lines")).to_contain_text("Undeliverable")
+
+    page.keyboard.press("F9")
+    wait_for_htmx(page)
+    expect(page.get_by_role("status")).to_contain_text("nothing short")
+    expect(page.get_by_label("Scan a parcel")).to_be_focused()
+
+    # The next unknown parcel: the desk offers what the clerk chose last, so F6 is all it takes.
+    scan(page, "JD000124GB")
+    page.keyboard.press("F6")
+    wait_for_htmx(page)
+    scan(page, "AP-JKT-M")
+    expect(page.locator("#parcel-lines")).to_contain_text("Undeliverable")
+    units = ReturnItem.objects.order_by("lpn")
+    assert [(unit.rma.tracking.get().number, unit.reason.code) for unit in units] == [
+        ("JD000123GB", "undeliverable"),
+        ("JD000123GB", "undeliverable"),
+        ("JD000124GB", "undeliverable"),
+    ]

@@ -23,7 +23,16 @@ from returns_desk.exceptions import (
 )
 from returns_desk.models import OutboxEvent, Parcel, ReturnAuthorization, ReturnItem
 from tests.conftest import client_at_station
-from tests.factories import ProductFactory, StationFactory, UserFactory, make_rma, open_parcel
+from tests.factories import (
+    PolicyFactory,
+    ProductFactory,
+    ProgramFactory,
+    ReasonFactory,
+    StationFactory,
+    UserFactory,
+    make_rma,
+    open_parcel,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -224,3 +233,62 @@ def test_the_daily_run_skips_an_rma_a_station_is_receiving_against(station, cler
 
     assert swept == 0
     assert services.expire_rmas(today=today) == 1
+
+
+def test_two_stations_receiving_one_unknown_box_without_an_rma_at_once_make_one_return():
+    program = ProgramFactory(code="delivery-failure")
+    PolicyFactory(name="Return to sender", rma_required=False).programs.add(program)
+    reason = ReasonFactory(code="undeliverable")
+    stations = [StationFactory(code=code) for code in ("RCV-11", "RCV-12")]
+    clerks = [UserFactory(username=name, role="clerk") for name in ("ann", "bob")]
+
+    def receive(station, clerk):
+        return lambda: services.receive_without_rma(
+            code="JD000123GB", program=program, reason=reason, station=station, user=clerk
+        )
+
+    results = run_together(*(receive(s, c) for s, c in zip(stations, clerks, strict=True)))
+
+    opened = [r for r in results if isinstance(r, Parcel)]
+    refused = [r for r in results if isinstance(r, ParcelNotOpen)]
+    assert len(opened) == 1 and len(refused) == 1, results
+    assert ReturnAuthorization.objects.count() == Parcel.objects.count() == 1
+
+
+@pytest.mark.parametrize("earlier_units", [0, 1])
+def test_units_scanned_at_once_into_two_boxes_of_one_unannounced_return_each_get_a_line(
+    earlier_units,
+):
+    program = ProgramFactory(code="delivery-failure")
+    PolicyFactory(name="Return to sender", rma_required=False).programs.add(program)
+    reason = ReasonFactory(code="undeliverable")
+    stations = [StationFactory(code=code) for code in ("RCV-11", "RCV-12")]
+    clerk = UserFactory(username="ann", role="clerk")
+    first = services.receive_without_rma(
+        code="JD000123GB", program=program, reason=reason, station=stations[0], user=clerk
+    )
+    second = services.receive_parcel(code="JD000123GB", station=stations[0], user=clerk)
+    assert second == first  # the same box: a second box needs its own station's parcel
+    for _ in range(earlier_units):
+        services.receive_unit(
+            parcel=first, code=ProductFactory().sku, station=stations[0], user=clerk
+        )
+    services.close_parcel(parcel=first, station=stations[0], user=clerk)
+    # Two more boxes, one scanned by the return's number, one by the carrier's label.
+    boxes = [
+        services.receive_parcel(code=code, station=station, user=clerk)
+        for code, station in zip((first.rma.number, "JD000123GB"), stations, strict=True)
+    ]
+    kettle, jacket = ProductFactory(sku="EL-KTL-17"), ProductFactory(sku="AP-JKT-M")
+
+    def scan(box, station, sku):
+        return lambda: services.receive_unit(parcel=box, code=sku, station=station, user=clerk)
+
+    results = run_together(
+        scan(boxes[0], stations[0], kettle.sku), scan(boxes[1], stations[1], jacket.sku)
+    )
+
+    assert all(isinstance(r, tuple) for r in results), results
+    lines = first.rma.lines.order_by("line_no").values_list("line_no", "product__sku")
+    assert sorted(sku for _, sku in lines[earlier_units:]) == ["AP-JKT-M", "EL-KTL-17"]
+    assert [no for no, _ in lines] == list(range(1, earlier_units + 3))
