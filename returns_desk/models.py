@@ -715,7 +715,8 @@ class ReturnItem(models.Model):
 
     ALLOWED = {
         Status.HELD: {Status.RECEIVED, Status.CLOSED},
-        Status.RECEIVED: {Status.INSPECTING, Status.INSPECTED, Status.HELD},
+        # Closed uninspected when the parcel it came in is refused or written off.
+        Status.RECEIVED: {Status.INSPECTING, Status.INSPECTED, Status.HELD, Status.CLOSED},
         Status.INSPECTING: {Status.INSPECTED, Status.RECEIVED},
         # Re-inspection before disposition is allowed; after it, only a supervisor reopens.
         Status.INSPECTED: {
@@ -1017,6 +1018,7 @@ EVENT_DETAILS = {
     "from_station": _("from station"),
     "grade": _("grade"),
     "inspection": _("inspection"),
+    "kept": _("units kept"),
     "kind": _("kind"),
     "late": _("late"),
     "line": _("line"),

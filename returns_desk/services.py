@@ -1493,8 +1493,13 @@ def release_exception(
 def _close_exception(exception, *, resolution, action, reason, user, station):
     parcel, exception = _lock_exception(exception, reason)
     details = {"reason": reason.strip()[:300], "resolution": resolution}
+    # With what the closing events' webhook payloads name, so no unit is read again for them.
+    units = ReturnItem.objects.select_for_update(of=("self",)).select_related(
+        *outbox.PAYLOAD_RELATED
+    )
     if exception.item_id:
-        items = ReturnItem.objects.filter(pk=exception.item_id)
+        closing = list(units.filter(pk=exception.item_id, status=ReturnItem.Status.HELD))
+        kept = []
         exceptions = [
             e
             for e in _open_exceptions(parcel, parcel_level_only=False)
@@ -1502,7 +1507,7 @@ def _close_exception(exception, *, resolution, action, reason, user, station):
         ]
     else:
         _require_parked(parcel)
-        items = ReturnItem.objects.filter(parcel=parcel)
+        closing, kept = _units_leaving_with(parcel, units)
         exceptions = _open_exceptions(parcel, parcel_level_only=False)
         parcel.closed_at = timezone.now()
         _move_parcel(
@@ -1511,12 +1516,12 @@ def _close_exception(exception, *, resolution, action, reason, user, station):
             action=action,
             user=user,
             station=station,
-            details=details,
+            # The history says why units of a box that went back are still in the building.
+            details={**details, "kept": [unit.lpn for unit in kept]} if kept else details,
             also_update=("closed_at",),
         )
-    held = items.select_for_update(of=("self",)).filter(status=ReturnItem.Status.HELD)
     move_items(
-        list(held.order_by("pk")),
+        closing,
         to_status=ReturnItem.Status.CLOSED,
         action=action,
         user=user,
@@ -1525,7 +1530,33 @@ def _close_exception(exception, *, resolution, action, reason, user, station):
     )
     _resolve(exceptions, resolution=resolution, reason=reason, user=user, station=station)
     exception.refresh_from_db()
+    exception.closed = [unit.lpn for unit in closing]
+    exception.kept = [unit.lpn for unit in kept]
     return exception
+
+
+def _units_leaving_with(
+    parcel: Parcel, units: QuerySet[ReturnItem]
+) -> tuple[list[ReturnItem], list[ReturnItem]]:
+    """Lock a refused or written-off parcel's units: (those leaving with it, those kept).
+
+    Held units, and received ones still waiting for their first inspection, are on the
+    receiving side with the box and go where it goes; they stay counted on their RMA lines
+    (they were received, then sent back). A unit that has moved on, to inspection or beyond, is
+    elsewhere in the building and is kept; so is one back at 'received' after leaving it once
+    (an inspection given up, a repair done): it is not with the box any more.
+    """
+    moved_on = ItemEvent.objects.filter(item=OuterRef("pk"), from_status=ReturnItem.Status.RECEIVED)
+    leaving, kept = [], []
+    for unit in (
+        units.filter(parcel=parcel)
+        .exclude(status=ReturnItem.Status.CLOSED)
+        .annotate(moved_on=Exists(moved_on))
+        .order_by("pk")
+    ):
+        waiting = unit.status == ReturnItem.Status.RECEIVED and not unit.moved_on
+        (leaving if waiting or unit.status == ReturnItem.Status.HELD else kept).append(unit)
+    return leaving, kept
 
 
 @transaction.atomic
@@ -1536,8 +1567,12 @@ def refuse_exception(
     user: AbstractBaseUser,
     station: Station | None = None,
 ) -> ReceivingException:
-    """Return what the exception holds to its sender: the held unit, or the parked parcel and
-    every held unit in it, are closed. Raises ReasonRequired, ExceptionNotOpen, CannotResolve.
+    """Return what the exception holds to its sender: the held unit, or the parked parcel with
+    its held units and those still awaiting their first inspection, are closed.
+
+    Units of the parcel already past receiving are kept (the parcel's event names them). The
+    exception returned carries the LPNs closed in `closed` and those kept in `kept`. Raises
+    ReasonRequired, ExceptionNotOpen, CannotResolve.
     """
     return _close_exception(
         exception,
@@ -1557,8 +1592,8 @@ def write_off_exception(
     user: AbstractBaseUser,
     station: Station | None = None,
 ) -> ReceivingException:
-    """Write off what the exception holds: the held unit, or the parked parcel and every held
-    unit in it, are closed. Raises ReasonRequired, ExceptionNotOpen, CannotResolve.
+    """Write off what the exception holds: the held unit, or the parked parcel with its held
+    units and those still awaiting their first inspection, are closed; as refuse_exception.
     """
     return _close_exception(
         exception,

@@ -458,12 +458,29 @@ def exception_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_exception(
             request, exception, Notice("error", error.message), status=error.status
         )
-    return _resolved(
-        request,
-        exception,
+    said = [
         _("Exception resolved: %(resolution)s.")
-        % {"resolution": exception.get_resolution_display()},
-    )
+        % {"resolution": exception.get_resolution_display()}
+    ]
+    if action != "release" and exception.item_id is None and (exception.closed or exception.kept):
+        said.append(_closed_with_the_parcel(exception.closed, exception.kept))
+    return _resolved(request, exception, " ".join(said))
+
+
+def _closed_with_the_parcel(closed: list[str], kept: list[str]) -> str:
+    """What left with a refused or written-off parcel, and which of its units stayed."""
+    said = ngettext(
+        "%(count)s unit from the parcel was closed with it.",
+        "%(count)s units from the parcel were closed with it.",
+        len(closed),
+    ) % {"count": len(closed)}
+    if kept:
+        said += " " + ngettext(
+            "%(lpns)s was already past receiving and is kept.",
+            "%(lpns)s were already past receiving and are kept.",
+            len(kept),
+        ) % {"lpns": ", ".join(kept)}
+    return said
 
 
 # The RMA page and the global search -------------------------------------------------------------

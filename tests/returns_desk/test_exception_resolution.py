@@ -1,9 +1,11 @@
 """Supervisors resolve the exception queue: link, create an RMA, release, refuse, write off."""
 
 import importlib
+from io import StringIO
 
 import pytest
-from django.db import connection
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import translation
 
@@ -333,6 +335,119 @@ def test_refusing_a_parked_parcel_closes_it_and_its_held_units(station, clerk, s
     assert not parcel.exceptions.filter(status="open").exists()
     assert set(parcel.exceptions.values_list("resolution", flat=True)) == {Resolution.REFUSED}
     assert ItemEvent.objects.filter(item=item, action="returned_to_sender").exists()
+
+
+@pytest.fixture
+def parked_with_units(station, clerk, inspection_station):
+    """A parcel parked after three units were received from it, one already being inspected."""
+    product = ProductFactory()
+    make_checklist(product.category)
+    rma = make_rma((product, 3))
+    parcel = open_parcel(rma, station, clerk)
+    units = [
+        services.receive_unit(parcel=parcel, code=product.sku, station=station, user=clerk)[0]
+        for _ in range(3)
+    ]
+    start_inspection(lpn=units[2].lpn, station=inspection_station, user=clerk)
+    services.park_parcel(parcel=parcel, station=station, user=clerk, reason="box was opened")
+    return parcel.exceptions.get(kind=ReceivingException.Kind.PARKED), units
+
+
+def integrity_violations() -> list[str]:
+    out = StringIO()
+    try:
+        call_command("check_integrity", stdout=out)
+    except CommandError:
+        return out.getvalue().splitlines()
+    return []
+
+
+def test_refusing_a_parked_parcel_closes_its_units_awaiting_inspection_and_keeps_the_others(
+    parked_with_units, supervisor
+):
+    parked, (first, second, inspecting) = parked_with_units
+
+    refused = services.refuse_exception(exception=parked, reason="not ours", user=supervisor)
+
+    for unit in (first, second):
+        unit.refresh_from_db()
+        assert unit.status == ReturnItem.Status.CLOSED
+        closing = ItemEvent.objects.get(item=unit, action="returned_to_sender")
+        assert (closing.from_status, closing.to_status) == ("received", "closed")
+        assert closing.details == {"reason": "not ours", "resolution": Resolution.REFUSED}
+    inspecting.refresh_from_db()
+    assert inspecting.status == ReturnItem.Status.INSPECTING
+    assert not ItemEvent.objects.filter(item=inspecting, action="returned_to_sender").exists()
+    parcel_event = ItemEvent.objects.get(
+        parcel=parked.parcel, item__isnull=True, action="returned_to_sender"
+    )
+    assert parcel_event.details["kept"] == [inspecting.lpn]
+    assert (refused.closed, refused.kept) == ([first.lpn, second.lpn], [inspecting.lpn])
+    # They were received, then sent back: their RMA line still counts them.
+    assert first.rma_line.rma.lines.get().quantity_received == 3
+    assert integrity_violations() == []
+
+
+def test_writing_off_a_parked_parcel_closes_its_received_and_held_units(station, clerk, supervisor):
+    product = ProductFactory()
+    parcel = open_parcel(make_rma((product, 1)), station, clerk)
+    received, _ = services.receive_unit(
+        parcel=parcel, code=product.sku, station=station, user=clerk
+    )
+    held, _ = services.receive_exception_unit(
+        parcel=parcel, code="ALIEN-1", kind="wrong_item", station=station, user=clerk
+    )
+    services.park_parcel(parcel=parcel, station=station, user=clerk, reason="soaked")
+    parked = parcel.exceptions.get(kind=ReceivingException.Kind.PARKED)
+
+    services.write_off_exception(exception=parked, reason="water damage", user=supervisor)
+
+    assert set(
+        ItemEvent.objects.filter(action="written_off", item__isnull=False).values_list(
+            "item__lpn", "from_status", "to_status"
+        )
+    ) == {(received.lpn, "received", "closed"), (held.lpn, "held", "closed")}
+    assert (
+        "kept"
+        not in ItemEvent.objects.get(parcel=parcel, item__isnull=True, action="written_off").details
+    )
+    assert integrity_violations() == []
+
+
+def test_a_unit_back_at_received_after_leaving_for_inspection_is_kept_with_its_parcel_refused(
+    parked_with_units, supervisor, clerk, station
+):
+    parked, (first, second, inspecting) = parked_with_units
+    with transaction.atomic():
+        # Put back on the shelf without a grade: no longer on the receiving side with its box.
+        locked = ReturnItem.objects.select_for_update().get(pk=inspecting.pk)
+        services.move_item(
+            locked,
+            to_status=ReturnItem.Status.RECEIVED,
+            action="put_back",
+            user=clerk,
+            station=station,
+        )
+
+    refused = services.refuse_exception(exception=parked, reason="not ours", user=supervisor)
+
+    inspecting.refresh_from_db()
+    assert inspecting.status == ReturnItem.Status.RECEIVED
+    assert refused.kept == [inspecting.lpn]
+
+
+def test_the_supervisor_is_told_which_units_left_with_the_parcel_and_which_stayed(
+    supervisor_client, parked_with_units
+):
+    parked, (first, second, inspecting) = parked_with_units
+
+    response = supervisor_client.post(
+        url("exception_resolve", parked), {"action": "refuse", "reason": "not ours"}
+    )
+
+    assert response.status_code == 200
+    assert "2 units from the parcel were closed with it." in response.text
+    assert f"{inspecting.lpn} was already past receiving and is kept." in response.text
 
 
 def test_writing_off_a_held_unit_closes_it(held, supervisor):

@@ -27,6 +27,7 @@ from returns_desk.models import (
     ReturnItem,
     ReturnPolicy,
 )
+from tests.disposition.helpers import make_checklist
 from tests.factories import (
     PolicyFactory,
     ProductFactory,
@@ -830,20 +831,24 @@ def test_move_item_refuses_a_transition_not_in_the_table(station, clerk):
 
 def test_move_items_moves_none_when_one_of_them_may_not_move(station, clerk):
     held = make_unit_at(ReturnItem.Status.HELD, station=station, user=clerk)
-    received = make_unit_at(ReturnItem.Status.RECEIVED, station=station, user=clerk)
+    make_checklist((product := ProductFactory()).category)
+    inspecting = make_unit_at(
+        ReturnItem.Status.INSPECTING, station=station, user=clerk, product=product
+    )
+    assert ReturnItem.Status.CLOSED not in ReturnItem.ALLOWED[ReturnItem.Status.INSPECTING]
     events = ItemEvent.objects.count()
 
     with pytest.raises(InvalidTransition, match="cannot become closed"):
         services.move_items(
-            [held, received],
+            [held, inspecting],
             to_status=ReturnItem.Status.CLOSED,
             action="parcel_refused",
             user=clerk,
             station=station,
         )
 
-    statuses = ReturnItem.objects.filter(pk__in=[held.pk, received.pk]).values_list("status")
-    assert sorted(statuses) == [("held",), ("received",)]
+    statuses = ReturnItem.objects.filter(pk__in=[held.pk, inspecting.pk]).values_list("status")
+    assert sorted(statuses) == [("held",), ("inspecting",)]
     assert ItemEvent.objects.count() == events
 
 
