@@ -18,6 +18,11 @@ from .models import ItemEvent, OutboxEvent, ReturnAuthorization, ReturnItem
 # and "refund_released" from disposition) and the hook does the rest.
 ACTIONS = {
     "received": "unit.received",
+    # A held unit (wrong item, over-receipt) a supervisor accepted, or closed with its parcel or
+    # on its own: integrations heard it arrive, so they hear where it went.
+    "released": "unit.released",
+    "returned_to_sender": "unit.returned_to_sender",
+    "written_off": "unit.written_off",
     "inspected": "unit.graded",
     "disposition_decided": "unit.disposition_decided",
     "override_approved": "unit.disposition_decided",

@@ -1439,7 +1439,11 @@ def release_exception(
     parcel, exception = _lock_exception(exception, reason)
     details = {"reason": reason.strip()[:300]}
     if exception.item_id:
-        item = ReturnItem.objects.select_for_update(of=("self",)).get(pk=exception.item_id)
+        item = (
+            ReturnItem.objects.select_for_update(of=("self",))
+            .select_related(*outbox.PAYLOAD_RELATED)
+            .get(pk=exception.item_id)
+        )
         exceptions = [
             e for e in _open_exceptions(parcel, parcel_level_only=False) if e.item_id == item.pk
         ]

@@ -28,6 +28,13 @@ CUSTOMER_WORDS = {
     "received": _("We checked in {product}."),
     "inspected": _("We inspected {product}."),
     "refund_released": _("Your refund for {product} has been released."),
+    "returned_to_sender": _("We could not accept {product} and are sending it back to you."),
+    "written_off": _("We could not accept {product} and have written it off."),
+}
+# The same actions recorded on a whole parcel a supervisor refused or wrote off.
+PARCEL_WORDS = {
+    "returned_to_sender": _("We could not accept your parcel and are sending it back to you."),
+    "written_off": _("We could not accept your parcel and have written it off."),
 }
 STORE_CREDIT_WORDS = _("Store credit for {product} has been released.")
 TIMELINE_MAX = 200
@@ -83,6 +90,12 @@ def timeline(rma: ReturnAuthorization) -> list[dict]:
     lines = []
     for event in events:
         words = CUSTOMER_WORDS[event.action]
+        if event.item_id is None and event.action in PARCEL_WORDS:
+            # Units of it already past receiving stayed in the building and go on (inspected,
+            # refunded): the box was not sent back whole, and each unit that was says so.
+            if event.details.get("kept"):
+                continue
+            words = PARCEL_WORDS[event.action]
         if event.action == "refund_released":
             news = refund_news(event.details)
             if news is None:

@@ -6,7 +6,9 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
+from inspection.services import start_inspection
 from returns_desk import services
+from tests.disposition.helpers import make_checklist
 from tests.factories import ProductFactory, make_rma, open_parcel
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +84,72 @@ def test_the_timeline_tells_nothing_of_the_warehouse_inside(client, received, st
         "grade",
     ]:
         assert secret not in text
+
+
+def test_a_wrong_item_sent_back_reads_as_not_accepted_after_its_check_in(
+    client, station, clerk, supervisor
+):
+    scarf = ProductFactory(name="Blue scarf")
+    rma = make_rma((ProductFactory(), 1), number="RMA-5003", customer_email="olga@example.com")
+    item, _ = services.receive_exception_unit(
+        parcel=open_parcel(rma, station, clerk),
+        code=scarf.sku,
+        kind="wrong_item",
+        station=station,
+        user=clerk,
+    )
+
+    services.refuse_exception(exception=item.exceptions.get(), reason="not ours", user=supervisor)
+
+    text = look_up(client, rma.number, "olga@example.com").text
+    checked_in = text.index("We checked in Blue scarf.")
+    sent_back = text.index("We could not accept Blue scarf and are sending it back to you.")
+    assert checked_in < sent_back
+    assert "not ours" not in text
+
+
+def test_a_refused_parcel_and_its_units_read_as_sent_back_and_a_written_off_one_as_such(
+    client, station, clerk, supervisor
+):
+    kettle = ProductFactory(name="Electric kettle")
+    returns = {
+        resolve: make_rma((kettle, 1), customer_email="olga@example.com")
+        for resolve in (services.refuse_exception, services.write_off_exception)
+    }
+    for resolve, rma in returns.items():
+        parcel = open_parcel(rma, station, clerk)
+        services.receive_unit(parcel=parcel, code=kettle.sku, station=station, user=clerk)
+        services.park_parcel(parcel=parcel, station=station, user=clerk, reason="leaking")
+        resolve(exception=parcel.exceptions.get(), reason="leaking", user=supervisor)
+
+    refused = look_up(client, returns[services.refuse_exception].number, "olga@example.com")
+    written_off = look_up(client, returns[services.write_off_exception].number, "olga@example.com")
+
+    assert "We could not accept your parcel and are sending it back to you." in refused.text
+    assert "We could not accept Electric kettle and are sending it back to you." in refused.text
+    assert "We could not accept your parcel and have written it off." in written_off.text
+    assert "We could not accept Electric kettle and have written it off." in written_off.text
+
+
+def test_a_refused_parcel_whose_units_went_on_in_part_does_not_read_as_sent_back_whole(
+    client, station, clerk, supervisor, inspection_station
+):
+    kettle = ProductFactory(name="Electric kettle")
+    make_checklist(kettle.category)
+    rma = make_rma((kettle, 2), customer_email="olga@example.com")
+    parcel = open_parcel(rma, station, clerk)
+    first, second = (
+        services.receive_unit(parcel=parcel, code=kettle.sku, station=station, user=clerk)[0]
+        for _ in range(2)
+    )
+    start_inspection(lpn=second.lpn, station=inspection_station, user=clerk)
+    services.park_parcel(parcel=parcel, station=station, user=clerk, reason="odd box")
+    services.refuse_exception(exception=parcel.exceptions.get(), reason="odd", user=supervisor)
+
+    text = look_up(client, rma.number, "olga@example.com").text
+
+    assert "We could not accept your parcel" not in text
+    assert text.count("We could not accept Electric kettle and are sending it back to you.") == 1
 
 
 def test_a_wrong_number_and_a_wrong_email_get_the_same_answer(client, received):

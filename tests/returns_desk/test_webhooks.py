@@ -12,9 +12,18 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from inspection.services import start_inspection
 from returns_desk import outbox, services, webhooks
-from returns_desk.models import ItemEvent, OutboxEvent, WebhookDelivery, WebhookEndpoint
-from tests.factories import ProductFactory, make_rma, open_parcel
+from returns_desk.integrity import outbox_events_have_a_cause
+from returns_desk.models import (
+    ItemEvent,
+    OutboxEvent,
+    ReturnItem,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from tests.disposition.helpers import make_checklist
+from tests.factories import ProductFactory, make_rma, make_unit_at, open_parcel
 
 pytestmark = pytest.mark.django_db
 Status = WebhookDelivery.Status
@@ -138,6 +147,69 @@ def test_a_grading_recorded_on_a_unit_is_told_as_graded(station, clerk):
 
     event = OutboxEvent.objects.filter(event_type="unit.graded").get()
     assert event.payload["details"] == {"grade": "B"}
+
+
+@pytest.fixture
+def held_unit(station, clerk) -> ReturnItem:
+    """A wrong item labelled and held: integrations have heard it was received."""
+    item = make_unit_at(ReturnItem.Status.HELD, station=station, user=clerk)
+    assert OutboxEvent.objects.get().event_type == "unit.received"
+    return item
+
+
+@pytest.mark.parametrize(
+    ("resolve", "event_type", "to_status"),
+    [
+        (services.release_exception, "unit.released", "received"),
+        (services.refuse_exception, "unit.returned_to_sender", "closed"),
+        (services.write_off_exception, "unit.written_off", "closed"),
+    ],
+)
+def test_a_supervisors_resolution_of_a_held_unit_is_told_to_integrations(
+    held_unit, supervisor, resolve, event_type, to_status
+):
+    resolve(exception=held_unit.exceptions.get(), reason="checked the box", user=supervisor)
+
+    event = OutboxEvent.objects.get(event_type=event_type)
+    assert event.aggregate_key == held_unit.parcel.rma.number
+    assert event.payload["unit"]["lpn"] == held_unit.lpn
+    assert event.payload["unit"]["status"] == to_status
+    assert (event.payload["from_status"], event.payload["to_status"]) == ("held", to_status)
+    assert event.payload["details"]["reason"] == "checked the box"
+    assert "user" not in event.payload and "station" not in event.payload
+    assert list(outbox_events_have_a_cause()) == []
+
+
+@pytest.mark.parametrize(
+    ("resolve", "event_type"),
+    [
+        (services.refuse_exception, "unit.returned_to_sender"),
+        (services.write_off_exception, "unit.written_off"),
+    ],
+)
+def test_each_unit_closed_with_a_refused_parcel_is_told_to_integrations(
+    station, clerk, supervisor, inspection_station, resolve, event_type
+):
+    product = ProductFactory()
+    make_checklist(product.category)
+    rma = make_rma((product, 2))
+    parcel = open_parcel(rma, station, clerk)
+    waiting, inspecting = (
+        services.receive_unit(parcel=parcel, code=product.sku, station=station, user=clerk)[0]
+        for _ in range(2)
+    )
+    held, _ = services.receive_exception_unit(
+        parcel=parcel, code="ALIEN-1", kind="wrong_item", station=station, user=clerk
+    )
+    start_inspection(lpn=inspecting.lpn, station=inspection_station, user=clerk)
+    services.park_parcel(parcel=parcel, station=station, user=clerk, reason="odd box")
+
+    resolve(exception=parcel.exceptions.get(kind="parked"), reason="not ours", user=supervisor)
+
+    told = OutboxEvent.objects.filter(event_type=event_type)
+    assert sorted(event.payload["unit"]["lpn"] for event in told) == [waiting.lpn, held.lpn]
+    assert {event.aggregate_key for event in told} == {rma.number}
+    assert list(outbox_events_have_a_cause()) == []
 
 
 def test_events_that_are_not_a_units_are_enqueued_by_their_service():
