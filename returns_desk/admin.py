@@ -39,6 +39,7 @@ from .models import (
     WebhookEndpoint,
 )
 from .references import referrers
+from .wording import in_sentence
 
 IMPORT_MAX_BYTES = 10 * 2**20
 
@@ -165,6 +166,20 @@ class ReturnAuthorizationAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
         return [*fields, *RMA_KEPT_ONCE_ARRIVED] if _arrived(obj) else fields
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # A line expecting more, or fewer, or one removed changes what is still to come: the
+        # status follows, in the admin's transaction, as it follows each receipt.
+        rma = services.recount_rma_receipt(rma=form.instance)
+        if rma.status != form.instance.status:
+            messages.info(
+                request,
+                gettext(
+                    "RMA %(number)s is now %(status)s: its lines changed what is still to come."
+                )
+                % {"number": rma.number, "status": in_sentence(rma.get_status_display())},
+            )
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -777,7 +777,8 @@ def receive_unit(
 
 
 def _update_rma_receipt_status(rma: ReturnAuthorization, lines: list[RMALine]) -> bool:
-    """Set the RMA's status from its lines; True when this receipt completed it."""
+    """Set the RMA's status from its lines, either way between partially received and received
+    (an edit of a line can take it back); True when this receipt or edit completed it."""
     if all(line.quantity_outstanding == 0 for line in lines):
         status = RMA.Status.RECEIVED
     elif any(line.quantity_received for line in lines):
@@ -789,6 +790,31 @@ def _update_rma_receipt_status(rma: ReturnAuthorization, lines: list[RMALine]) -
     rma.status = status
     rma.save(update_fields=["status", "updated_at"])
     return status == RMA.Status.RECEIVED
+
+
+@transaction.atomic
+def recount_rma_receipt(*, rma: ReturnAuthorization) -> ReturnAuthorization:
+    """Set a receivable RMA's status again from its lines after an edit of them (the admin's).
+
+    A line expecting more makes a received RMA partially received again; a line expecting fewer,
+    or one removed, can complete it, which is told as rma.completed, as when a receipt completes
+    it. An RMA nothing was received against, or one no longer receivable, keeps its status.
+    Returns the RMA as locked and counted.
+    """
+    # The lines with their RMA in one statement, as receive_unit locks them, so a scan at a
+    # station meanwhile waits for this count or is counted in it.
+    lines = list(
+        RMALine.objects.select_for_update(of=("self", "rma"))
+        .select_related("rma")
+        .filter(rma_id=rma.pk)
+        .order_by("line_no")
+    )
+    if not lines:  # all removed: nothing is expected any more, nor was anything received
+        return RMA.objects.get(pk=rma.pk)
+    rma = lines[0].rma
+    if _update_rma_receipt_status(rma, lines):
+        outbox.record_rma_completed(rma)
+    return rma
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from django.urls import reverse
 from returns_desk import services
 from returns_desk.models import (
     ItemEvent,
+    OutboxEvent,
     Parcel,
     ReceivingException,
     ReturnAuthorization,
@@ -154,3 +155,124 @@ def test_a_line_cannot_expect_fewer_units_than_it_already_received(station, cler
     assert refused.value.message_dict["quantity_expected"] == [
         "2 units were already received on this line: expect at least that many."
     ]
+
+
+# --- editing an RMA's lines: its status follows -------------------------------------------------
+
+
+def change_url(rma: ReturnAuthorization) -> str:
+    return reverse("admin:returns_desk_returnauthorization_change", args=[rma.pk])
+
+
+def unchanged_change_form(client, rma: ReturnAuthorization) -> dict:
+    """What the admin's change form of `rma` posts when saved as shown, its lines inline."""
+    page = client.get(change_url(rma))
+    data = {}
+    forms = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        initial = formset.initial_form_count()
+        forms += formset.forms[:initial]
+        prefix = formset.prefix
+        data |= {
+            f"{prefix}-TOTAL_FORMS": str(initial),
+            f"{prefix}-INITIAL_FORMS": str(initial),
+        }
+    for form in forms:
+        for field in form:
+            value = field.value()
+            if value is None or value is False:
+                continue
+            data[field.html_name] = "on" if value is True else str(value)
+    return data
+
+
+def save_in_admin(client, rma: ReturnAuthorization, **changes) -> str:
+    response = client.post(
+        change_url(rma), unchanged_change_form(client, rma) | changes, follow=True
+    )
+    assert response.status_code == 200
+    assert "was changed successfully" in response.text, response.text
+    return response.text
+
+
+def receive_units(rma, count, station, clerk, sku=None):
+    parcel = open_parcel(rma, station, clerk)
+    for _ in range(count):
+        services.receive_unit(
+            parcel=parcel,
+            code=sku or rma.lines.first().product.sku,
+            station=station,
+            user=clerk,
+        )
+
+
+def test_a_line_expecting_more_makes_a_received_rma_partially_received_again(
+    admin_role_client, station, clerk
+):
+    rma = make_rma((ProductFactory(), 1))
+    receive_units(rma, 1, station, clerk)
+    rma.refresh_from_db()
+    assert rma.status == ReturnAuthorization.Status.RECEIVED
+
+    page = save_in_admin(admin_role_client, rma, **{"lines-0-quantity_expected": "2"})
+
+    rma.refresh_from_db()
+    assert rma.status == ReturnAuthorization.Status.PARTIALLY_RECEIVED
+    assert f"RMA {rma.number} is now partially received" in page
+    # The unit still to come is received as any other, and completes the RMA again.
+    receive_units(rma, 1, station, clerk)
+    rma.refresh_from_db()
+    assert rma.status == ReturnAuthorization.Status.RECEIVED
+
+
+def test_a_line_expecting_only_what_arrived_completes_the_rma_and_tells_integrations(
+    admin_role_client, station, clerk
+):
+    rma = make_rma((ProductFactory(), 3))
+    receive_units(rma, 1, station, clerk)
+    assert not OutboxEvent.objects.filter(event_type="rma.completed").exists()
+
+    save_in_admin(admin_role_client, rma, **{"lines-0-quantity_expected": "1"})
+
+    rma.refresh_from_db()
+    assert rma.status == ReturnAuthorization.Status.RECEIVED
+    completed = OutboxEvent.objects.get(event_type="rma.completed")
+    assert completed.payload["rma"] == {
+        "number": rma.number,
+        "status": "received",
+        "order_reference": rma.order_reference,
+    }
+
+
+def test_removing_the_line_nothing_arrived_for_completes_the_rma(admin_role_client, station, clerk):
+    rma = make_rma((ProductFactory(), 1), (ProductFactory(), 1))
+    receive_units(rma, 1, station, clerk)
+
+    save_in_admin(admin_role_client, rma, **{"lines-1-DELETE": "on"})
+
+    rma.refresh_from_db()
+    assert rma.lines.count() == 1
+    assert rma.status == ReturnAuthorization.Status.RECEIVED
+    assert OutboxEvent.objects.filter(event_type="rma.completed").count() == 1
+
+
+def test_an_edit_that_leaves_what_is_to_come_alone_leaves_the_status_and_the_outbox_alone(
+    admin_role_client, station, clerk
+):
+    received = make_rma((ProductFactory(), 1))
+    receive_units(received, 1, station, clerk)
+    awaited = make_rma((ProductFactory(), 2))
+    cancelled = make_rma((ProductFactory(), 1), status=ReturnAuthorization.Status.CANCELLED)
+    events = OutboxEvent.objects.count()
+
+    page = save_in_admin(admin_role_client, received, customer_name="Ann Other")
+    save_in_admin(admin_role_client, awaited, **{"lines-0-quantity_expected": "1"})
+    save_in_admin(admin_role_client, cancelled, **{"lines-0-quantity_expected": "3"})
+
+    statuses = [
+        ReturnAuthorization.objects.get(pk=rma.pk).status for rma in (received, awaited, cancelled)
+    ]
+    assert statuses == ["received", "authorised", "cancelled"]
+    assert OutboxEvent.objects.count() == events
+    assert "is now" not in page
