@@ -29,12 +29,12 @@ CUSTOMER_WORDS = {
     "inspected": _("We inspected {product}."),
     "refund_released": _("Your refund for {product} has been released."),
     "returned_to_sender": _("We could not accept {product} and are sending it back to you."),
-    "written_off": _("We could not accept {product} and have written it off."),
+    "written_off": _("We could not accept {product}, and it will not be sent back to you."),
 }
 # The same actions recorded on a whole parcel a supervisor refused or wrote off.
 PARCEL_WORDS = {
     "returned_to_sender": _("We could not accept your parcel and are sending it back to you."),
-    "written_off": _("We could not accept your parcel and have written it off."),
+    "written_off": _("We could not accept your parcel, and it will not be sent back to you."),
 }
 STORE_CREDIT_WORDS = _("Store credit for {product} has been released.")
 TIMELINE_MAX = 200
