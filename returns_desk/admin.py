@@ -167,6 +167,14 @@ class ReturnAuthorizationAdmin(admin.ModelAdmin):
         fields = super().get_readonly_fields(request, obj)
         return [*fields, *RMA_KEPT_ONCE_ARRIVED] if _arrived(obj) else fields
 
+    def get_object(self, request, object_id, from_field=None):
+        rma = super().get_object(request, object_id, from_field)
+        if rma is None or request.method != "POST":
+            return rma
+        # The change view's transaction then holds the RMA and its lines until it saves them:
+        # a unit scanned meanwhile waits, rather than its count being saved over.
+        return services.lock_rma_for_edit(rma.pk)
+
     def save_related(self, request, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         # A line expecting more, or fewer, or one removed changes what is still to come: the

@@ -793,6 +793,21 @@ def _update_rma_receipt_status(rma: ReturnAuthorization, lines: list[RMALine]) -
 
 
 @transaction.atomic
+def lock_rma_for_edit(pk: int) -> ReturnAuthorization | None:
+    """Lock an RMA and its lines for an edit outside the services (the admin's change form).
+
+    Read under the lock, so the rows the edit saves whole carry what receiving last wrote (a
+    line's received count, the RMA's status), not what they held when the edit began; and in
+    receive_unit's order (lines with their RMA in one statement), so the two never deadlock.
+    """
+    list(
+        RMALine.objects.select_for_update(of=("self", "rma"))
+        .select_related("rma")
+        .filter(rma_id=pk)
+    )
+    return RMA.objects.select_for_update().filter(pk=pk).first()
+
+
 def recount_rma_receipt(*, rma: ReturnAuthorization) -> ReturnAuthorization:
     """Set a receivable RMA's status again from its lines after an edit of them (the admin's).
 

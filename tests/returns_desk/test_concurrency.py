@@ -292,3 +292,43 @@ def test_units_scanned_at_once_into_two_boxes_of_one_unannounced_return_each_get
     lines = first.rma.lines.order_by("line_no").values_list("line_no", "product__sku")
     assert sorted(sku for _, sku in lines[earlier_units:]) == ["AP-JKT-M", "EL-KTL-17"]
     assert [no for no, _ in lines] == list(range(1, earlier_units + 3))
+
+
+def test_a_unit_scanned_while_an_admin_saves_its_line_is_counted_not_saved_over(
+    station, clerk, monkeypatch
+):
+    """The admin raises a line's quantity while a clerk scans a unit of it."""
+    from returns_desk.admin import ReturnAuthorizationAdmin
+    from tests.returns_desk.test_admin import change_url, unchanged_change_form
+
+    rma = make_rma((ProductFactory(sku="EL-KTL-17"), 2))
+    parcel = open_parcel(rma, station, clerk)
+    admin_client = Client()
+    admin_client.force_login(UserFactory(username="ada", role="admin"))
+    form = unchanged_change_form(admin_client, rma) | {"lines-0-quantity_expected": "3"}
+    save_related = ReturnAuthorizationAdmin.save_related
+    scans = []
+
+    def scan_while_saving(self, request, *args):
+        # The admin has read the RMA and its line; a clerk scans a unit of that line now.
+        scan = threading.Thread(
+            target=run_together,
+            args=(
+                lambda: services.receive_unit(
+                    parcel=parcel, code="EL-KTL-17", station=station, user=clerk
+                ),
+            ),
+        )
+        scans.append(scan)
+        scan.start()
+        scan.join(timeout=1)  # it commits now, unless it waits for this save
+        save_related(self, request, *args)
+
+    monkeypatch.setattr(ReturnAuthorizationAdmin, "save_related", scan_while_saving)
+    response = admin_client.post(change_url(rma), form)
+    scans[0].join(timeout=10)
+
+    assert response.status_code == 302
+    line = rma.lines.get()
+    assert (line.quantity_expected, line.quantity_received) == (3, 1)
+    assert ReturnItem.objects.filter(rma_line=line).count() == 1
