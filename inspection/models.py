@@ -328,6 +328,9 @@ class Answer(models.Model):
     weight = models.PositiveSmallIntegerField(verbose_name=_("weight"))
     critical = models.BooleanField(verbose_name=_("critical"), default=False)
     value = models.CharField(verbose_name=_("value"), max_length=200)
+    # A choice's answer is the option's number, which grading needs; its label is kept as it read
+    # when answered, so renaming or reordering the options later does not change what it says.
+    option_label = models.CharField(verbose_name=_("option"), max_length=100, blank=True)
     earned = models.DecimalField(
         verbose_name=_("earned"), max_digits=7, decimal_places=6, null=True, blank=True
     )
@@ -348,6 +351,15 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question}: {self.value}"
+
+    @property
+    def shown(self) -> str:
+        """The answer as a supervisor reads it, in their language."""
+        if self.kind == Kind.PASS_FAIL:
+            return gettext("Pass") if self.value == grading.PASS else gettext("Fail")
+        if self.option_label:
+            return f"{self.value} · {self.option_label}"
+        return self.value
 
     @property
     def mark(self) -> grading.Mark:

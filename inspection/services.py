@@ -30,7 +30,8 @@ from .exceptions import (
     ReopenRefused,
     UnknownUnit,
 )
-from .models import Answer, Inspection, Photo
+from .grading import Kind
+from .models import Answer, GradingCriterion, Inspection, Photo
 from .photos import prepare_photo
 from .selectors import checklist, grade_marks, mark_answers, scale_for
 
@@ -249,6 +250,13 @@ def submit_inspection(
     return inspection
 
 
+def _option_label(criterion: GradingCriterion, value: str) -> str:
+    """The label of the option a choice answer's number names, as the options read now."""
+    if criterion.kind != Kind.CHOICE:
+        return ""
+    return criterion.options[int(value) - 1]["label"]
+
+
 def _record(inspection, item, answers, notes, photos) -> list[Answer]:
     """Save answers, notes and photos on the locked inspection; return its answers as stored."""
     marks, errors = mark_answers(item, checklist(item), answers)
@@ -273,6 +281,7 @@ def _record(inspection, item, answers, notes, photos) -> list[Answer]:
             "critical": criterion.critical,
             "order": criterion.order,
             "value": answer.value,
+            "option_label": _option_label(criterion, answer.value),
             "earned": answer.earned,
             "failed": answer.failed,
         }

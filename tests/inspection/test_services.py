@@ -17,6 +17,7 @@ from inspection.exceptions import (
 from inspection.models import Answer, Inspection
 from inspection.selectors import checklist_for, preview_grade, scale_for
 from returns_desk.models import ItemEvent, ReturnItem
+from tests.conftest import client_at_station
 from tests.factories import (
     CategoryFactory,
     CriterionFactory,
@@ -417,3 +418,44 @@ def test_a_measured_reading_is_recorded_as_the_clerk_typed_it(station, clerk, ca
         readings[typed] = Answer.objects.get(inspection__item=item).value
 
     assert readings == {"100": "100", "80.0": "80", "99,5": "99.5"}
+
+
+def test_a_choice_answer_keeps_the_option_it_named_when_the_options_are_edited_later(
+    client, station, clerk, supervisor, category, scale
+):
+    screen = CriterionFactory(
+        category=category,
+        question="Screen",
+        kind="choice",
+        options=[
+            {"label": "Flawless", "points": 3},
+            {"label": "Light scratches", "points": 2},
+            {"label": "Cracked", "points": 0},
+        ],
+    )
+    works = CriterionFactory(category=category, question="Powers on")
+    item = make_unit_at(
+        Status.INSPECTED,
+        station=station,
+        user=clerk,
+        product=ProductFactory(category=category),
+        answers={screen.pk: "2", works.pk: "pass"},
+    )
+    # The admin puts the options in another order and rewords them.
+    screen.options = [
+        {"label": "Cracked", "points": 0},
+        {"label": "Scratched", "points": 2},
+        {"label": "As new", "points": 3},
+    ]
+    screen.save()
+    client_at_station(client, supervisor, station)
+
+    timeline = client.get(f"/supervisor/units/{item.lpn}/").content.decode()
+    german = client.get(
+        f"/supervisor/units/{item.lpn}/", HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+
+    assert "2 · Light scratches" in timeline
+    assert "Scratched" not in timeline
+    assert "<td>Pass</td>" in timeline
+    assert "<td>Bestanden</td>" in german
