@@ -290,9 +290,13 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
             errors=error.errors,
         )
     except InspectionNotOpen as error:
-        # Usually a double submit: show what was saved the first time.
-        inspection.refresh_from_db()
-        result = inspection if inspection.finished_at else None
+        # Usually a double submit: show what was saved the first time; or, inspected again since,
+        # the grade in force now, not the one it replaced.
+        result = (
+            Inspection.objects.filter(item_id=inspection.item_id, superseded=False)
+            .exclude(finished_at=None)
+            .first()
+        )
         return _respond(
             request, None, Outcome("warning", error.message), status=error.status, result=result
         )

@@ -283,6 +283,23 @@ def test_a_double_submit_shows_the_saved_grade_and_changes_nothing(
     assert Inspection.objects.get().grade_code == "A"
 
 
+def test_a_late_resend_of_an_inspection_graded_again_since_shows_the_grade_in_force(
+    clerk_client, inspecting, checklist
+):
+    first_url = complete_url(inspecting)
+    clerk_client.post(first_url, answers(checklist, "fail", "4", "85"), **HTMX)
+    clerk_client.post(SCAN, {"code": inspecting.lpn}, **HTMX)  # inspected again
+    clerk_client.post(complete_url(inspecting), answers(checklist, "pass", "4", "85"), **HTMX)
+
+    resent = clerk_client.post(first_url, answers(checklist, "fail", "4", "85"), **HTMX)
+
+    assert resent.status_code == 409
+    assert "already superseded" in resent.text
+    result = resent.text[resent.text.index('id="result"') :]
+    assert f"{inspecting.lpn} graded A" in result
+    assert "graded D" not in resent.text
+
+
 def test_missing_answers_are_shown_beside_their_questions_and_kept(
     clerk_client, inspecting, checklist
 ):
