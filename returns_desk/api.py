@@ -200,6 +200,13 @@ class RmaOut(Schema):
     units: list[RmaUnitOut] = Field(description="Every unit received in its parcels, in order.")
     cancelled_at: datetime | None = Field(description="Set when the RMA was cancelled.")
     cancel_reason: str
+    received_without_rma: bool = Field(
+        description=(
+            "Authorised at the receiving desk for a parcel that came without an RMA (its"
+            " program's policy requires none): its tracking number is the parcel's label, and"
+            " its lines are what was found in it."
+        )
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -248,6 +255,7 @@ def rma_out(rma: RMA) -> dict:
         "expires_on": rma.expires_on,
         "purchased_on": rma.purchased_on,
         "tracking_numbers": [tracking.number for tracking in rma.tracking.all()],
+        "received_without_rma": rma.unannounced_reason_id is not None,
         "lines": [
             {
                 "line_no": line.line_no,

@@ -300,3 +300,24 @@ def test_the_rma_page_says_the_parcel_came_without_one(
     page = client.get(f"/supervisor/rmas/{parcel.rma.number}/").content.decode()
 
     assert "The parcel came without one; receiving authorised it. Reason: Undeliverable" in page
+
+
+def test_the_api_tells_integrations_the_return_came_without_an_rma(
+    client, station, clerk, returned_to_sender, undeliverable, kettle
+):
+    from returns_desk import apikeys
+    from returns_desk.models import ApiKey
+
+    parcel = open_unannounced(station, clerk, returned_to_sender, undeliverable)
+    scan_unit(parcel, station, clerk, "EL-KTL-17")
+    key = apikeys.issue_key(name="ERP", scope=ApiKey.Scope.READ)[1]
+
+    body = client.get(
+        f"/api/v1/rmas/{parcel.rma.number}", HTTP_AUTHORIZATION=f"Bearer {key}"
+    ).json()
+
+    assert body["received_without_rma"] is True
+    assert body["tracking_numbers"] == ["JD000123GB"]
+    assert [(line["sku"], line["reason"]) for line in body["lines"]] == [
+        ("EL-KTL-17", "undeliverable")
+    ]
