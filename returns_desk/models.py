@@ -1045,6 +1045,7 @@ EVENT_DETAILS = {
     "sku": _("SKU"),
     "treatment": _("treatment"),
     "units": _("units"),
+    "with_parcel": _("with its parcel"),
 }
 
 
@@ -1309,6 +1310,8 @@ class CustomerEmail(models.Model):
     class Kind(models.TextChoices):
         PARCEL_RECEIVED = "parcel_received", _("Parcel received")
         REFUND_RELEASED = "refund_released", _("Refund released")
+        RETURNED_TO_SENDER = "returned_to_sender", _("Returned to sender")
+        WRITTEN_OFF = "written_off", _("Written off")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

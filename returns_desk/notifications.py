@@ -1,4 +1,5 @@
-"""E-mail to the customer when their parcel arrives and when a refund (or store credit) is released.
+"""E-mail to the customer when their parcel arrives, when a refund (or store credit) is released,
+and when a supervisor refuses (sends back) or writes off their parcel or a unit of it.
 
 `services.record_event` calls `queue_customer_email` for every history event; it writes the
 mail as a CustomerEmail row in the same transaction, so a change that rolls back mails nobody
@@ -35,6 +36,8 @@ Status = CustomerEmail.Status
 EMAILS = {
     CustomerEmail.Kind.PARCEL_RECEIVED: gettext_lazy("we have received your return"),
     CustomerEmail.Kind.REFUND_RELEASED: gettext_lazy("your refund has been released"),
+    CustomerEmail.Kind.RETURNED_TO_SENDER: gettext_lazy("we are sending it back to you"),
+    CustomerEmail.Kind.WRITTEN_OFF: gettext_lazy("we could not accept it"),
 }
 STORE_CREDIT_SUBJECT = gettext_lazy("your store credit has been released")
 # The refund treatments (disposition's, in the 'refund_released' event's details) that give the
@@ -69,6 +72,8 @@ def queue_customer_email(event: ItemEvent) -> CustomerEmail | None:
         return None
     if event.action == CustomerEmail.Kind.REFUND_RELEASED and not refund_news(event.details):
         return None
+    if event.details.get("with_parcel"):
+        return None  # closed with its refused parcel, whose own event tells of the whole box
     # The services pass the parcel or unit they locked, with what it names already loaded.
     rma = event.parcel.rma if event.parcel else event.item.rma
     if rma is None or not rma.customer_email:
@@ -100,6 +105,7 @@ def render(email: CustomerEmail) -> EmailMultiAlternatives:
     event, rma = email.event, email.rma
     context = {
         "rma": rma,
+        "event": event,
         "product": event.item.product if event.item else None,
         "amount": event.details.get("amount"),
         "store_credit": refund_news(event.details) == "store_credit",

@@ -1542,6 +1542,7 @@ def _close_exception(exception, *, resolution, action, reason, user, station):
     units = ReturnItem.objects.select_for_update(of=("self",)).select_related(
         *outbox.PAYLOAD_RELATED
     )
+    unit_details = details
     if exception.item_id:
         closing = list(units.filter(pk=exception.item_id, status=ReturnItem.Status.HELD))
         kept = []
@@ -1553,6 +1554,8 @@ def _close_exception(exception, *, resolution, action, reason, user, station):
     else:
         _require_parked(parcel)
         closing, kept = _units_leaving_with(parcel, units)
+        # The parcel's own event tells the customer of the whole box, once.
+        unit_details = {**details, "with_parcel": True}
         exceptions = _open_exceptions(parcel, parcel_level_only=False)
         parcel.closed_at = timezone.now()
         _move_parcel(
@@ -1571,7 +1574,7 @@ def _close_exception(exception, *, resolution, action, reason, user, station):
         action=action,
         user=user,
         station=station,
-        details=details,
+        details=unit_details,
     )
     _resolve(exceptions, resolution=resolution, reason=reason, user=user, station=station)
     exception.refresh_from_db()

@@ -190,6 +190,22 @@ def test_the_clerks_screens(page, demo, shoot):
     expect(page.locator("#unit-disposition")).to_contain_text("Waiting for a supervisor")
     shoot(page, "disposition-override-waiting")
 
+    # The carrier brings back a parcel it could not deliver: no RMA, so the desk authorises one.
+    page.goto(f"{demo.url}/receiving/")
+    expect(page.get_by_label("Scan a parcel")).to_be_focused()
+    scan(page, "JJD0099887766")
+    offer = page.locator("#unannounced-offer")
+    offer.locator("select[name=program]").select_option(label="Delivery failure (return to sender)")
+    offer.locator("select[name=reason]").select_option(
+        label="Undeliverable (refused or no one home)"
+    )
+    press(page, "F6")
+    expect(page.get_by_role("status")).to_contain_text("Receiving without an RMA")
+    scan(page, "AP-TEE-S")
+    scan(page, "EL-CHG-65")
+    expect(page.locator(".lpn-label")).to_contain_text("EL-CHG-65")
+    shoot(page, "receiving-without-rma")
+
 
 QUEUE_FILTERS = [
     # queue, its filter, the option chosen, a row the filtered queue shows

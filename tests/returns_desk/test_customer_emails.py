@@ -304,3 +304,73 @@ def test_workers_running_at_once_send_each_mail_once(station, clerk):
         CustomerEmail.objects.values_list("recipient", flat=True)
     )
     assert set(CustomerEmail.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def parked_parcel_with_a_wrong_item(station, clerk):
+    """RMA-6001's box: its kettle received, a wrong item held, then the box parked."""
+    rma = make_rma(
+        (ProductFactory(name="Electric kettle"), 1),
+        number="RMA-6001",
+        customer_email="ana@example.com",
+    )
+    parcel = open_parcel(rma, station, clerk)
+    services.receive_unit(
+        parcel=parcel, code=rma.lines.get().product.sku, station=station, user=clerk
+    )
+    services.receive_exception_unit(
+        parcel=parcel,
+        code=ProductFactory(name="Toaster").sku,
+        kind="wrong_item",
+        station=station,
+        user=clerk,
+    )
+    services.park_parcel(parcel=parcel, station=station, user=clerk, reason="box was opened")
+    CustomerEmail.objects.all().delete()  # the mail of its arrival
+    return parcel
+
+
+@pytest.mark.parametrize(
+    "resolve, subject, sentence",
+    [
+        (
+            services.refuse_exception,
+            "we are sending it back to you",
+            "We could not accept the parcel of your return RMA-6001, and we are sending it back"
+            " to you.",
+        ),
+        (
+            services.write_off_exception,
+            "we could not accept it",
+            "We could not accept the parcel of your return RMA-6001. It will not be sent back to"
+            " you.",
+        ),
+    ],
+)
+def test_a_refused_or_written_off_parcel_is_told_to_its_customer_once(
+    station, clerk, supervisor, resolve, subject, sentence
+):
+    parcel = parked_parcel_with_a_wrong_item(station, clerk)
+    parked = parcel.exceptions.get(kind="parked")
+
+    resolve(exception=parked, reason="damaged beyond use", user=supervisor)
+    notifications.send_due()
+
+    [message] = mail.outbox  # one for the box, none for each unit closed with it
+    assert message.subject == f"Return RMA-6001: {subject}"
+    assert sentence in message.body
+
+
+def test_a_wrong_item_sent_back_alone_is_named_in_its_mail(station, clerk, supervisor):
+    parcel = parked_parcel_with_a_wrong_item(station, clerk)
+    wrong = parcel.exceptions.get(kind="wrong_item")
+
+    services.refuse_exception(exception=wrong, reason="not ours to keep", user=supervisor)
+    notifications.send_due()
+
+    [message] = mail.outbox
+    assert (
+        "We could not accept Toaster from your return RMA-6001, and we are sending it back to you."
+        in message.body
+    )
+    html, _ = message.alternatives[0]
+    assert "Toaster" in html
