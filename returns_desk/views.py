@@ -49,6 +49,8 @@ RECEIVE = "returns_desk.receive_returns"
 SUPERVISE = "returns_desk.supervise_returns"
 # The session key of the program and reason this clerk last received an unannounced parcel under.
 UNANNOUNCED_LAST = "receiving_unannounced_last"
+# The reason the import gives a return that names none (migration 0005 makes it).
+UNSPECIFIED = "unspecified"
 
 
 @dataclass
@@ -285,12 +287,14 @@ def _unannounced_offer(request, code: str, packaging: str) -> dict | None:
     """What receiving an unknown parcel without an RMA needs, if any program allows it.
 
     The program and reason this clerk chose last come first: a station taking in the carrier's
-    undeliverable parcels answers the same all day, with one key.
+    undeliverable parcels answers the same all day, with one key. Before any choice the reason
+    is 'unspecified' (what the import gives a return that names none), not a made-up one.
     """
     programs = list(services.unannounced_programs().order_by("name"))
     if not programs:
         return None
     reasons = list(ReasonCode.objects.filter(active=True).order_by("name"))
+    unspecified = next((reason.pk for reason in reasons if reason.code == UNSPECIFIED), None)
     last = request.session.get(UNANNOUNCED_LAST, {})
     return {
         "code": code,
@@ -298,7 +302,7 @@ def _unannounced_offer(request, code: str, packaging: str) -> dict | None:
         "programs": programs,
         "reasons": reasons,
         "program": last.get("program"),
-        "reason": last.get("reason"),
+        "reason": last.get("reason", unspecified),
     }
 
 
@@ -310,6 +314,9 @@ def _error(
         outcome.offer_park_code = code
         if isinstance(error, UnknownCode):
             outcome.offer_unannounced = _unannounced_offer(request, code, packaging)
+            if outcome.offer_unannounced:
+                also = _("Or, if it came back unasked, receive it without an RMA (F6).")
+                outcome.message = f"{outcome.message} {also}"
     elif isinstance(error, WrongItem | UnknownCode):
         outcome.offer_exception_kind = ReceivingException.Kind.WRONG_ITEM
         outcome.offer_exception_code = code

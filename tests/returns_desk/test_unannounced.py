@@ -321,3 +321,18 @@ def test_the_api_tells_integrations_the_return_came_without_an_rma(
     assert [(line["sku"], line["reason"]) for line in body["lines"]] == [
         ("EL-KTL-17", "undeliverable")
     ]
+
+
+def test_until_the_clerk_chooses_the_reason_offered_is_not_stated(
+    client, clerk, station, returned_to_sender
+):
+    from returns_desk.models import ReasonCode
+
+    not_stated = ReasonCode.objects.get(code="unspecified")  # made by a migration
+    ReasonFactory(code="changed-mind", name="Changed mind")  # first by name
+    desk_client(client, clerk, station)
+
+    page = client.post(f"{DESK}scan/", {"code": "JD000123GB"}).content.decode()
+
+    assert f'<option value="{not_stated.pk}" selected>' in page
+    assert "Or, if it came back unasked, receive it without an RMA (F6)." in page
