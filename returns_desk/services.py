@@ -1174,51 +1174,58 @@ RMA_BATCH = 500
 FINISHED_UNIT = {ReturnItem.Status.PUT_AWAY, ReturnItem.Status.CLOSED}
 
 
-def _settle_in_batches(candidates: QuerySet[ReturnAuthorization], status: str, event_type: str):
+def _settle_in_batches(
+    candidates: QuerySet[ReturnAuthorization], status: str, event_type: str, *, tell: bool
+) -> int:
     """Move `candidates` to `status` a batch per transaction, telling integrations of each.
 
     The filter is read again under the row locks, and RMAs a station has locked this moment (a
-    unit being received) are skipped: the next run takes them if they still qualify.
+    unit being received) are skipped: the next run takes them if they still qualify. Each batch
+    goes on after the last RMA of the one before, so the RMAs that do not qualify are read once
+    per run, not once per batch (from the start each time, ten minutes at a million RMAs settled
+    under half of them).
     """
-    moved = 0
+    moved = after = 0
     while True:
         with transaction.atomic():
             batch = list(
-                candidates.select_for_update(skip_locked=True, of=("self",)).order_by("pk")[
-                    :RMA_BATCH
-                ]
+                candidates.filter(pk__gt=after)
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")[:RMA_BATCH]
             )
+            if not batch:
+                return moved
             RMA.objects.filter(pk__in=[rma.pk for rma in batch]).update(
                 status=status, updated_at=timezone.now()
             )
-            for rma in batch:
+            for rma in batch if tell else ():
                 rma.status = status
                 outbox.record_rma_reached(rma, event_type)
         moved += len(batch)
-        if len(batch) < RMA_BATCH:
-            return moved
+        after = batch[-1].pk
 
 
-def expire_rmas(*, today: date) -> int:
+def expire_rmas(*, today: date, tell: bool = True) -> int:
     """Mark authorised returns whose window ended before `today`, with no parcel, as expired.
 
     The customer's tracking page and the web shop (webhook `rma.expired`) then say so. A parcel
     may still come: an expired RMA is receivable, its policy decides about late arrivals, and
-    a supervisor may cancel it. Returns how many expired.
+    a supervisor may cancel it. `tell=False` leaves integrations out (a first run settling years
+    of history). Returns how many expired.
     """
     candidates = RMA.objects.filter(status=RMA.Status.AUTHORISED, expires_on__lt=today).exclude(
         Exists(Parcel.objects.filter(rma=OuterRef("pk")))
     )
-    return _settle_in_batches(candidates, RMA.Status.EXPIRED, outbox.RMA_EXPIRED)
+    return _settle_in_batches(candidates, RMA.Status.EXPIRED, outbox.RMA_EXPIRED, tell=tell)
 
 
-def close_finished_rmas(*, today: date, late_parcel_days: int) -> int:
+def close_finished_rmas(*, today: date, late_parcel_days: int, tell: bool = True) -> int:
     """Close returns with nothing left to do, so receiving refuses further parcels for them.
 
     Nothing is left when every unit expected arrived, or the window ended `late_parcel_days`
     before `today` and what did arrive is all there will be; every unit received is put away
     or closed (so its refund, if any, is released); and no parcel of it is open or parked.
-    Returns how many closed.
+    `tell` as expire_rmas. Returns how many closed.
     """
     # A unit is the RMA's by its line (a parcel linked to another RMA after some units were
     # received keeps those on theirs), or, held without a line, by the parcel it came in.
@@ -1236,7 +1243,7 @@ def close_finished_rmas(*, today: date, late_parcel_days: int) -> int:
         .exclude(Exists(unfinished.filter(rma_line__isnull=True, parcel__rma=OuterRef("pk"))))
         .exclude(Exists(unfinished_parcels))
     )
-    return _settle_in_batches(candidates, RMA.Status.CLOSED, outbox.RMA_CLOSED)
+    return _settle_in_batches(candidates, RMA.Status.CLOSED, outbox.RMA_CLOSED, tell=tell)
 
 
 # Resolving the exception queue (supervisors) ------------------------------------------------------

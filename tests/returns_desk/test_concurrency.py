@@ -235,11 +235,16 @@ def test_the_daily_run_skips_an_rma_a_station_is_receiving_against(station, cler
     assert services.expire_rmas(today=today) == 1
 
 
-def test_two_stations_receiving_one_unknown_box_without_an_rma_at_once_make_one_return():
+def return_to_sender_at_two_stations():
+    """A program that takes parcels without an RMA, the reason they come back, two stations."""
     program = ProgramFactory(code="delivery-failure")
     PolicyFactory(name="Return to sender", rma_required=False).programs.add(program)
     reason = ReasonFactory(code="undeliverable")
-    stations = [StationFactory(code=code) for code in ("RCV-11", "RCV-12")]
+    return program, reason, [StationFactory(code=code) for code in ("RCV-11", "RCV-12")]
+
+
+def test_two_stations_receiving_one_unknown_box_without_an_rma_at_once_make_one_return():
+    program, reason, stations = return_to_sender_at_two_stations()
     clerks = [UserFactory(username=name, role="clerk") for name in ("ann", "bob")]
 
     def receive(station, clerk):
@@ -259,10 +264,7 @@ def test_two_stations_receiving_one_unknown_box_without_an_rma_at_once_make_one_
 def test_units_scanned_at_once_into_two_boxes_of_one_unannounced_return_each_get_a_line(
     earlier_units,
 ):
-    program = ProgramFactory(code="delivery-failure")
-    PolicyFactory(name="Return to sender", rma_required=False).programs.add(program)
-    reason = ReasonFactory(code="undeliverable")
-    stations = [StationFactory(code=code) for code in ("RCV-11", "RCV-12")]
+    program, reason, stations = return_to_sender_at_two_stations()
     clerk = UserFactory(username="ann", role="clerk")
     first = services.receive_without_rma(
         code="JD000123GB", program=program, reason=reason, station=stations[0], user=clerk

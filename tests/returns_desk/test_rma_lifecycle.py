@@ -202,3 +202,29 @@ def test_the_customer_reads_that_the_return_is_complete_or_expired(client, stati
 
     assert "Your return is complete." in tracked(done)
     assert "The time to send this return has passed." in tracked(lapsed)
+
+
+def test_a_first_run_can_settle_the_history_without_telling_integrations(station, clerk):
+    awaited("RMA-LAPSED", expires_on=LONG_AGO)
+    done = awaited("RMA-DONE", expires_on=TODAY + timedelta(days=20))
+    (unit,) = receive(done, station, clerk)
+    bring_to(unit, ReturnItem.Status.PUT_AWAY, clerk)
+    told_before = OutboxEvent.objects.count()
+
+    out = io.StringIO()
+    call_command("close_rmas", "--no-webhooks", stdout=out)
+
+    assert out.getvalue().strip() == "1 RMA(s) expired, 1 closed."
+    assert status_of(done) == Status.CLOSED
+    assert OutboxEvent.objects.count() == told_before
+
+
+def test_rmas_that_do_not_qualify_between_batches_leave_none_behind(station, clerk, monkeypatch):
+    monkeypatch.setattr(services, "RMA_BATCH", 2)
+    for n in range(6):
+        rma = awaited(f"RMA-OLD-{n}", expires_on=LONG_AGO)
+        if n % 2:
+            open_parcel(rma, station, clerk)  # arrived: it does not expire
+
+    assert services.expire_rmas(today=TODAY) == 3
+    assert sorted(events("rma.expired")) == ["RMA-OLD-0", "RMA-OLD-2", "RMA-OLD-4"]

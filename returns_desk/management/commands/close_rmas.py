@@ -22,8 +22,20 @@ class Command(BaseCommand):
             ),
         )
 
-    def handle(self, *args, late_parcel_days, **options):
-        today = timezone.localdate()
-        expired = services.expire_rmas(today=today)
-        closed = services.close_finished_rmas(today=today, late_parcel_days=late_parcel_days)
+        parser.add_argument(
+            "--no-webhooks",
+            action="store_true",
+            help=(
+                "Tell integrations nothing (no rma.expired or rma.closed): for the first run at an"
+                " installation with a history, which would otherwise queue an event for every"
+                " return ever finished ahead of today's."
+            ),
+        )
+
+    def handle(self, *args, late_parcel_days, no_webhooks, **options):
+        today, tell = timezone.localdate(), not no_webhooks
+        expired = services.expire_rmas(today=today, tell=tell)
+        closed = services.close_finished_rmas(
+            today=today, late_parcel_days=late_parcel_days, tell=tell
+        )
         self.stdout.write(f"{expired} RMA(s) expired, {closed} closed.")
