@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from inspection.models import Inspection
@@ -109,12 +108,16 @@ def facts_for(
 
     Under warranty: returned on a warranty program, or bought within the warranty period.
     Recall: returned on a recall program.
+
+    Days since purchase are counted to the day the return was authorised: the customer asked
+    then, and a unit that waited a few days for its inspection (or a decision made again
+    after a reopening) must not fall out of its warranty on the way.
     """
     line = item.rma_line
     rma = line.rma if line else None
     days = None
     if rma and rma.purchased_on:
-        days = max((timezone.localdate() - rma.purchased_on).days, 0)
+        days = max((rma.issued_on - rma.purchased_on).days, 0)
     kind = rma.program.kind if rma else ""
     product = item.product
     return rules.Facts(

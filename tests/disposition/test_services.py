@@ -1,7 +1,9 @@
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from disposition import selectors, services
 from disposition.exceptions import (
@@ -15,6 +17,7 @@ from disposition.exceptions import (
 from disposition.models import Disposition, Lot, RefundInstruction, RepairOrder
 from disposition.selectors import ITEM_RELATED, ITEM_ROWS, with_configuration
 from returns_desk.models import ItemEvent, ReturnItem
+from tests.disposition.helpers import make_rule
 
 pytestmark = pytest.mark.django_db
 Status = ReturnItem.Status
@@ -306,3 +309,23 @@ def test_a_unit_whose_configuration_the_cache_does_not_hold_yet_reads_it(
     item = with_configuration(ReturnItem.objects.select_related(*ITEM_ROWS).get(pk=unit.pk))
 
     assert _configuration_of(item) == _configuration_of(unit)
+
+
+def test_a_unit_keeps_the_warranty_it_was_returned_under_however_long_it_waits(
+    make_inspected, station, clerk, config
+):
+    """Bought 360 days before the RMA was issued, on a 365-day warranty, decided 10 days on."""
+    config.warranty_days = 365
+    config.save()
+    make_rule(10, "return_to_vendor", name="Under warranty: back to the maker", in_warranty="yes")
+    make_rule(999, "liquidate", destination_bin="LIQ-1")
+    issued = timezone.localdate() - timedelta(days=10)
+    item = make_inspected("B", issued_on=issued, purchased_on=issued - timedelta(days=360))
+
+    recommendation = selectors.recommend(
+        ReturnItem.objects.select_related(*ITEM_RELATED).get(pk=item.pk)
+    )
+
+    assert recommendation.facts.days_since_purchase == 360
+    assert recommendation.facts.in_warranty
+    assert recommendation.rule.name == "Under warranty: back to the maker"
