@@ -16,6 +16,7 @@ from inspection.models import Answer, Inspection
 from returns_desk import notifications
 from returns_desk.models import ReceivingException, ReturnItem
 from returns_desk.scanning import canonical
+from returns_desk.services import site_today
 from returns_desk.supervisor_views import SUPERVISE, supervisor_context
 
 from . import dashboard as figures
@@ -28,7 +29,10 @@ supervisor_required = permission_required(SUPERVISE, raise_exception=True)
 @require_GET
 @supervisor_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
+    # The supervisor's own site's today, where a station is chosen: at 23:30 in London it is
+    # already tomorrow in a site further east, whose supervisor expects tomorrow's figures.
+    station = request.station or None
+    today = site_today(station) if station else timezone.localdate()
     form = DashboardForm(request.GET or {"since": today - timedelta(days=6), "until": today})
     context = {"form": form, "undelivered": notifications.undelivered(), **supervisor_context()}
     if not form.is_valid():

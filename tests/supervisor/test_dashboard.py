@@ -22,6 +22,7 @@ from disposition import dashboard
 from disposition import services as disposition
 from disposition.models import DashboardDay, DashboardHour, Disposition, RefundInstruction
 from returns_desk.models import ItemEvent, ReturnItem, RMALine, Site
+from tests.conftest import client_at_station
 from tests.factories import (
     ProductFactory,
     ProgramFactory,
@@ -628,3 +629,18 @@ def test_rollup_dashboard_rebuild_counts_an_hour_again_after_a_bulk_load(
 
         assert DashboardHour.objects.filter(site=day.site).count() == 15
         assert dashboard.figures(day)["completed_per_day"] == [(DAY, 4)]
+
+
+def test_the_dashboard_opens_on_the_supervisors_own_sites_today(client, supervisor, settings):
+    """At 23:30 in London (the installation's zone) it is already the next day in Auckland."""
+    settings.TIME_ZONE = "Europe/London"
+    auckland = StationFactory(
+        code="RCV-AKL",
+        site=SiteFactory(code="akl", name="Auckland DC", time_zone="Pacific/Auckland"),
+    )
+    client_at_station(client, supervisor, auckland)
+
+    with time_machine.travel(datetime(2026, 3, 10, 23, 30, tzinfo=UTC), tick=False):
+        page = client.get("/supervisor/").content.decode()
+
+    assert 'name="until" value="2026-03-11"' in page
