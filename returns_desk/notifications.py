@@ -74,6 +74,8 @@ def queue_customer_email(event: ItemEvent) -> CustomerEmail | None:
         return None
     if event.details.get("with_parcel"):
         return None  # closed with its refused parcel, whose own event tells of the whole box
+    if event.item is None and event.details.get("kept"):
+        return None  # units of the box stay here: those leaving it are told one by one
     # The services pass the parcel or unit they locked, with what it names already loaded.
     rma = event.parcel.rma if event.parcel else event.item.rma
     if rma is None or not rma.customer_email:

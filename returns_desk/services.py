@@ -1561,8 +1561,9 @@ def _close_exception(exception, *, resolution, action, reason, user, station):
     else:
         _require_parked(parcel)
         closing, kept = _units_leaving_with(parcel, units)
-        # The parcel's own event tells the customer of the whole box, once.
-        unit_details = {**details, "with_parcel": True}
+        # The parcel's own event tells the customer of the whole box, once; with units of it
+        # kept in the building, it would say what is untrue, and each unit leaving tells itself.
+        unit_details = details if kept else {**details, "with_parcel": True}
         exceptions = _open_exceptions(parcel, parcel_level_only=False)
         parcel.closed_at = timezone.now()
         _move_parcel(

@@ -12,8 +12,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
+from inspection.services import start_inspection
 from returns_desk import notifications, services
 from returns_desk.models import CustomerEmail, ItemEvent
+from tests.disposition.helpers import make_checklist
 from tests.factories import ProductFactory, UserFactory, make_rma, open_parcel
 from tests.returns_desk.test_concurrency import run_together
 
@@ -374,3 +376,31 @@ def test_a_wrong_item_sent_back_alone_is_named_in_its_mail(station, clerk, super
     )
     html, _ = message.alternatives[0]
     assert "Toaster" in html
+
+
+def test_a_refused_parcel_whose_units_were_partly_kept_names_each_unit_leaving(
+    station, clerk, supervisor
+):
+    """A unit already being inspected stays: the customer must not read that the box went back."""
+    kettle = ProductFactory(name="Electric kettle")
+    make_checklist(kettle.category)
+    rma = make_rma((kettle, 2), number="RMA-7001", customer_email="ana@example.com")
+    parcel = open_parcel(rma, station, clerk)
+    leaving, staying = (
+        services.receive_unit(parcel=parcel, code=kettle.sku, station=station, user=clerk)[0]
+        for _ in range(2)
+    )
+    start_inspection(lpn=staying.lpn, station=station, user=clerk)
+    services.park_parcel(parcel=parcel, station=station, user=clerk, reason="box was opened")
+    CustomerEmail.objects.all().delete()
+
+    refused = services.refuse_exception(
+        exception=parcel.exceptions.get(kind="parked"), reason="not ours", user=supervisor
+    )
+    notifications.send_due()
+
+    assert refused.kept == [staying.lpn]
+    [message] = mail.outbox
+    assert "We could not accept Electric kettle from your return RMA-7001" in message.body
+    assert "the parcel of your return" not in message.body
+    assert CustomerEmail.objects.get().event.item_id == leaving.pk

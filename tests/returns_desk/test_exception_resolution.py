@@ -374,11 +374,8 @@ def test_refusing_a_parked_parcel_closes_its_units_awaiting_inspection_and_keeps
         assert unit.status == ReturnItem.Status.CLOSED
         closing = ItemEvent.objects.get(item=unit, action="returned_to_sender")
         assert (closing.from_status, closing.to_status) == ("received", "closed")
-        assert closing.details == {
-            "reason": "not ours",
-            "resolution": Resolution.REFUSED,
-            "with_parcel": True,
-        }
+        # A unit of the parcel was kept: each leaving tells the customer itself, not the parcel.
+        assert closing.details == {"reason": "not ours", "resolution": Resolution.REFUSED}
     inspecting.refresh_from_db()
     assert inspecting.status == ReturnItem.Status.INSPECTING
     assert not ItemEvent.objects.filter(item=inspecting, action="returned_to_sender").exists()
