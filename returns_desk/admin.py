@@ -177,15 +177,14 @@ class ReturnAuthorizationAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        # A line expecting more, or fewer, or one removed changes what is still to come: the
-        # status follows, in the admin's transaction, as it follows each receipt.
+        # A line expecting more, or fewer, or one removed changes what is still to come, and a
+        # later expiry date what the customer is told: the status follows, in the admin's
+        # transaction, as it follows each receipt.
         rma = services.recount_rma_receipt(rma=form.instance)
         if rma.status != form.instance.status:
             messages.info(
                 request,
-                gettext(
-                    "RMA %(number)s is now %(status)s: its lines changed what is still to come."
-                )
+                gettext("RMA %(number)s is now %(status)s.")
                 % {"number": rma.number, "status": in_sentence(rma.get_status_display())},
             )
 

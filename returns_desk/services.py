@@ -809,12 +809,13 @@ def lock_rma_for_edit(pk: int) -> ReturnAuthorization | None:
 
 
 def recount_rma_receipt(*, rma: ReturnAuthorization) -> ReturnAuthorization:
-    """Set a receivable RMA's status again from its lines after an edit of them (the admin's).
+    """Set an RMA's status again after an edit of its lines or dates (the admin's).
 
     A line expecting more makes a received RMA partially received again; a line expecting fewer,
     or one removed, can complete it, which is told as rma.completed, as when a receipt completes
-    it. An RMA nothing was received against, or one no longer receivable, keeps its status.
-    Returns the RMA as locked and counted.
+    it. An expired RMA whose window was extended is authorised again. Otherwise an RMA nothing
+    was received against, or one no longer receivable, keeps its status. Returns the RMA as
+    locked and counted.
     """
     # The lines with their RMA in one statement, as receive_unit locks them, so a scan at a
     # station meanwhile waits for this count or is counted in it.
@@ -824,10 +825,12 @@ def recount_rma_receipt(*, rma: ReturnAuthorization) -> ReturnAuthorization:
         .filter(rma_id=rma.pk)
         .order_by("line_no")
     )
-    if not lines:  # all removed: nothing is expected any more, nor was anything received
-        return RMA.objects.get(pk=rma.pk)
-    rma = lines[0].rma
-    if _update_rma_receipt_status(rma, lines):
+    rma = lines[0].rma if lines else RMA.objects.select_for_update().get(pk=rma.pk)
+    if rma.status == RMA.Status.EXPIRED and not rma.is_late_on(timezone.localdate()):
+        # Customer service gave the customer more time: the tracking page must not say it passed.
+        rma.status = RMA.Status.AUTHORISED
+        rma.save(update_fields=["status", "updated_at"])
+    if lines and _update_rma_receipt_status(rma, lines):
         outbox.record_rma_completed(rma)
     return rma
 
@@ -1206,15 +1209,20 @@ def _settle_in_batches(
 
 
 def expire_rmas(*, today: date, tell: bool = True) -> int:
-    """Mark authorised returns whose window ended before `today`, with no parcel, as expired.
+    """Mark authorised returns whose window ended before `today` as expired, unless a parcel of
+    theirs is open or parked (a closed or refused one received nothing: still awaited).
 
     The customer's tracking page and the web shop (webhook `rma.expired`) then say so. A parcel
     may still come: an expired RMA is receivable, its policy decides about late arrivals, and
     a supervisor may cancel it. `tell=False` leaves integrations out (a first run settling years
     of history). Returns how many expired.
     """
+    # A parcel closed or refused with nothing received leaves the RMA awaited: it may expire.
+    at_the_desk = Parcel.objects.filter(
+        rma=OuterRef("pk"), status__in=[Parcel.Status.OPEN, Parcel.Status.PARKED]
+    )
     candidates = RMA.objects.filter(status=RMA.Status.AUTHORISED, expires_on__lt=today).exclude(
-        Exists(Parcel.objects.filter(rma=OuterRef("pk")))
+        Exists(at_the_desk)
     )
     return _settle_in_batches(candidates, RMA.Status.EXPIRED, outbox.RMA_EXPIRED, tell=tell)
 

@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from returns_desk import services
 from returns_desk.models import (
@@ -276,3 +279,22 @@ def test_an_edit_that_leaves_what_is_to_come_alone_leaves_the_status_and_the_out
     assert statuses == ["received", "authorised", "cancelled"]
     assert OutboxEvent.objects.count() == events
     assert "is now" not in page
+
+
+def test_extending_an_expired_rmas_window_authorises_it_again(admin_role_client):
+    """Customer service gives the customer more time: the tracking page must not say it passed."""
+    today = timezone.localdate()
+    rma = make_rma(
+        (ProductFactory(), 1),
+        issued_on=today - timedelta(days=60),
+        expires_on=today - timedelta(days=30),
+    )
+    assert services.expire_rmas(today=today) == 1
+
+    page = save_in_admin(
+        admin_role_client, rma, expires_on=(today + timedelta(days=14)).isoformat()
+    )
+
+    rma.refresh_from_db()
+    assert rma.status == ReturnAuthorization.Status.AUTHORISED
+    assert f"RMA {rma.number} is now authorised." in page

@@ -228,3 +228,14 @@ def test_rmas_that_do_not_qualify_between_batches_leave_none_behind(station, cle
 
     assert services.expire_rmas(today=TODAY) == 3
     assert sorted(events("rma.expired")) == ["RMA-OLD-0", "RMA-OLD-2", "RMA-OLD-4"]
+
+
+def test_an_rma_whose_only_parcel_was_refused_empty_still_expires(station, clerk, supervisor):
+    rma = awaited("RMA-EMPTY-BOX", expires_on=TODAY - timedelta(days=1))
+    parcel = open_parcel(rma, station, clerk)
+    services.park_parcel(parcel=parcel, station=station, user=clerk, reason="box was empty")
+    parked = parcel.exceptions.get(kind="parked")
+    services.refuse_exception(exception=parked, reason="empty", user=supervisor)
+
+    assert services.expire_rmas(today=TODAY) == 1
+    assert status_of(rma) == Status.EXPIRED
