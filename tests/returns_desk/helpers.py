@@ -3,7 +3,11 @@
 from django.db import OperationalError
 from django.db.models import Sum
 
+from inspection.services import start_inspection
+from returns_desk import services
 from returns_desk.models import ItemEvent, Parcel, ReceivingException, ReturnItem, RMALine
+from tests.disposition.helpers import make_checklist
+from tests.factories import ProductFactory, make_rma, open_parcel
 
 
 def receiving_counts() -> dict[str, int]:
@@ -27,3 +31,18 @@ def raising(message: str, cause: Exception | None):
             raise OperationalError(message) from error
 
     return fail
+
+
+def parked_kettles_one_being_inspected(*, station, clerk, inspecting_at, **rma_fields):
+    """A parcel of two kettles parked after both were received, the second already being
+    inspected: (parcel, the unit still with the box, the one that went on)."""
+    kettle = ProductFactory(name="Electric kettle")
+    make_checklist(kettle.category)
+    parcel = open_parcel(make_rma((kettle, 2), **rma_fields), station, clerk)
+    with_the_box, gone_on = (
+        services.receive_unit(parcel=parcel, code=kettle.sku, station=station, user=clerk)[0]
+        for _ in range(2)
+    )
+    start_inspection(lpn=gone_on.lpn, station=inspecting_at, user=clerk)
+    services.park_parcel(parcel=parcel, station=station, user=clerk, reason="box was opened")
+    return parcel, with_the_box, gone_on

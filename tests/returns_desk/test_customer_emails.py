@@ -12,11 +12,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from inspection.services import start_inspection
 from returns_desk import notifications, services
 from returns_desk.models import CustomerEmail, ItemEvent
-from tests.disposition.helpers import make_checklist
 from tests.factories import ProductFactory, UserFactory, make_rma, open_parcel
+from tests.returns_desk.helpers import parked_kettles_one_being_inspected
 from tests.returns_desk.test_concurrency import run_together
 
 pytestmark = pytest.mark.django_db
@@ -382,16 +381,13 @@ def test_a_refused_parcel_whose_units_were_partly_kept_names_each_unit_leaving(
     station, clerk, supervisor
 ):
     """A unit already being inspected stays: the customer must not read that the box went back."""
-    kettle = ProductFactory(name="Electric kettle")
-    make_checklist(kettle.category)
-    rma = make_rma((kettle, 2), number="RMA-7001", customer_email="ana@example.com")
-    parcel = open_parcel(rma, station, clerk)
-    leaving, staying = (
-        services.receive_unit(parcel=parcel, code=kettle.sku, station=station, user=clerk)[0]
-        for _ in range(2)
+    parcel, leaving, staying = parked_kettles_one_being_inspected(
+        station=station,
+        clerk=clerk,
+        inspecting_at=station,
+        number="RMA-7001",
+        customer_email="ana@example.com",
     )
-    start_inspection(lpn=staying.lpn, station=station, user=clerk)
-    services.park_parcel(parcel=parcel, station=station, user=clerk, reason="box was opened")
     CustomerEmail.objects.all().delete()
 
     refused = services.refuse_exception(

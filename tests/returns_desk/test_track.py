@@ -6,10 +6,9 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
-from inspection.services import start_inspection
 from returns_desk import services
-from tests.disposition.helpers import make_checklist
 from tests.factories import ProductFactory, make_rma, open_parcel
+from tests.returns_desk.helpers import parked_kettles_one_being_inspected
 
 pytestmark = pytest.mark.django_db
 
@@ -136,16 +135,13 @@ def test_a_refused_parcel_and_its_units_read_as_sent_back_and_a_written_off_one_
 def test_a_refused_parcel_whose_units_went_on_in_part_does_not_read_as_sent_back_whole(
     client, station, clerk, supervisor, inspection_station
 ):
-    kettle = ProductFactory(name="Electric kettle")
-    make_checklist(kettle.category)
-    rma = make_rma((kettle, 2), customer_email="olga@example.com")
-    parcel = open_parcel(rma, station, clerk)
-    first, second = (
-        services.receive_unit(parcel=parcel, code=kettle.sku, station=station, user=clerk)[0]
-        for _ in range(2)
+    parcel, _, _ = parked_kettles_one_being_inspected(
+        station=station,
+        clerk=clerk,
+        inspecting_at=inspection_station,
+        customer_email="olga@example.com",
     )
-    start_inspection(lpn=second.lpn, station=inspection_station, user=clerk)
-    services.park_parcel(parcel=parcel, station=station, user=clerk, reason="odd box")
+    rma = parcel.rma
     services.refuse_exception(exception=parcel.exceptions.get(), reason="odd", user=supervisor)
 
     text = look_up(client, rma.number, "olga@example.com").text
