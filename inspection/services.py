@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from returns_desk.models import ReturnItem, Station
 from returns_desk.scanning import canonical
-from returns_desk.services import move_item, record_event
+from returns_desk.services import move_item, record_event, reopen_finished_rma
 from returns_desk.wording import in_sentence
 
 from .exceptions import (
@@ -375,4 +375,5 @@ def reopen_unit(
         station=station,
         details={"reason": reason[:500]},
     )
+    reopen_finished_rma(item)
     return item

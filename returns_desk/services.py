@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -1252,6 +1252,21 @@ def close_finished_rmas(*, today: date, late_parcel_days: int, tell: bool = True
         .exclude(Exists(unfinished_parcels))
     )
     return _settle_in_batches(candidates, RMA.Status.CLOSED, outbox.RMA_CLOSED, tell=tell)
+
+
+def reopen_finished_rma(item: ReturnItem) -> None:
+    """A supervisor sent a unit of a closed return back to work (the locked `item`): the return
+    is not finished any more. It is received (or partly) again until close_rmas finds it done,
+    and the customer's tracking page no longer says it is complete."""
+    rma = item.rma
+    if rma is None or rma.status != RMA.Status.CLOSED:
+        return
+    rma = RMA.objects.select_for_update().get(pk=rma.pk)
+    if rma.status != RMA.Status.CLOSED:
+        return
+    outstanding = rma.lines.filter(quantity_received__lt=F("quantity_expected")).exists()
+    rma.status = RMA.Status.PARTIALLY_RECEIVED if outstanding else RMA.Status.RECEIVED
+    rma.save(update_fields=["status", "updated_at"])
 
 
 # Resolving the exception queue (supervisors) ------------------------------------------------------

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from inspection.services import reopen_unit
 from returns_desk import services
 from returns_desk.exceptions import RmaNotReceivable
 from returns_desk.models import OutboxEvent, Parcel, ReturnAuthorization, ReturnItem
@@ -239,3 +240,18 @@ def test_an_rma_whose_only_parcel_was_refused_empty_still_expires(station, clerk
 
     assert services.expire_rmas(today=TODAY) == 1
     assert status_of(rma) == Status.EXPIRED
+
+
+def test_a_unit_of_a_closed_return_reopened_by_a_supervisor_reopens_its_return(
+    station, clerk, supervisor
+):
+    rma = awaited("RMA-DONE", expires_on=TODAY + timedelta(days=20))
+    (unit,) = receive(rma, station, clerk)
+    bring_to(unit, ReturnItem.Status.PUT_AWAY, clerk)
+    services.close_finished_rmas(today=TODAY, late_parcel_days=30)
+    assert status_of(rma) == Status.CLOSED
+
+    reopen_unit(item=unit, reason="customer says it never worked", user=supervisor)
+
+    assert status_of(rma) == Status.RECEIVED
+    assert services.close_finished_rmas(today=TODAY, late_parcel_days=30) == 0
